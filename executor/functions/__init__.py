@@ -1,0 +1,9 @@
+"""The function library: every family module registers into REGISTRY on import."""
+
+from __future__ import annotations
+
+from . import aggregates, math, operators, string, time  # noqa: F401  (registration)
+from .cast import cast
+from .registry import REGISTRY
+
+__all__ = ["REGISTRY", "cast"]

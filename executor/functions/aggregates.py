@@ -1,0 +1,376 @@
+"""Aggregate functions, computed for all groups at once.
+
+An aggregate is called as `impl(args, groups, out_type, call) -> Column` with one value
+per group. `groups.ids` numbers each row's group (0..count-1); kernels use
+`np.bincount` and `ufunc.at` over those ids (no sort, no Python per row or group).
+FILTER and DISTINCT are applied by the Aggregate operator before the call. NULL inputs
+are ignored; a group with no input reads NULL (count reads 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsql.types import BIGINT, BOOLEAN, DOUBLE, VARCHAR
+
+from ..column import Column, DictVector, ListVector, Vector, as_vector, nulls_of
+from .registry import REGISTRY, fail
+
+ORDERABLE = ("bigint", "integer", "double", "varchar", "boolean", "timestamp", "date", "time",
+             "interval day to second", "interval year to month")
+
+
+class Groups:
+    """Row -> group numbering shared by the aggregates of one Aggregate node."""
+
+    def __init__(self, ids: np.ndarray, count: int):
+        self.ids = ids
+        self.count = count
+        self._order = None
+
+    def subset(self, mask: np.ndarray) -> "Groups":
+        return Groups(self.ids[mask], self.count)
+
+    def sizes(self) -> np.ndarray:
+        return np.bincount(self.ids, minlength=self.count)
+
+    def order(self) -> np.ndarray:
+        if self._order is None:
+            self._order = np.argsort(self.ids, kind="stable")
+        return self._order
+
+
+def _valid_rows(args: list) -> np.ndarray | None:
+    mask = None
+    for a in args:
+        m = a.nulls
+        if m is not None:
+            mask = ~m if mask is None else (mask & ~m)
+    return mask
+
+
+def _inputs(args, groups):
+    """(vectors, groups) restricted to rows where every argument is non-NULL."""
+    mask = _valid_rows(args)
+    if mask is None:
+        return args, groups
+    idx = np.flatnonzero(mask)
+    return [a.take(idx) for a in args], Groups(groups.ids[idx], groups.count)
+
+
+def _result(out_type, values, present):
+    """A group's value where `present` (it had input), else NULL."""
+    return Vector(out_type, values, ~present)
+
+
+# --- counting -----------------------------------------------------------------------------------
+
+@REGISTRY.aggregate("count() -> bigint", "count(T) -> bigint")
+def count(args, groups, out_type, call):
+    if args:
+        _, groups = _inputs(args, groups)
+    return Vector(BIGINT, groups.sizes().astype(np.int64))
+
+
+@REGISTRY.aggregate("count_if(boolean) -> bigint")
+def count_if(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    v = as_vector(x).values.astype(bool)
+    return Vector(BIGINT, np.bincount(g.ids[v], minlength=g.count).astype(np.int64))
+
+
+# --- sums and means ---------------------------------------------------------------------------
+
+@REGISTRY.aggregate("sum(integer) -> bigint", "sum(bigint) -> bigint", "sum(double) -> double",
+                    "sum(interval day to second) -> interval day to second")
+def sum_(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    v = as_vector(x).values
+    present = g.sizes() > 0
+    if v.dtype.kind == "f":
+        total = np.bincount(g.ids, weights=v, minlength=g.count)
+    else:
+        total = np.zeros(g.count, dtype=np.int64)
+        np.add.at(total, g.ids, v.astype(np.int64))
+    return _result(out_type, total, present)
+
+
+@REGISTRY.aggregate("avg(integer) -> double", "avg(bigint) -> double", "avg(double) -> double",
+                    "avg(interval day to second) -> interval day to second")
+def avg(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    v = as_vector(x).values
+    n = g.sizes()
+    total = np.bincount(g.ids, weights=v.astype(np.float64), minlength=g.count)
+    with np.errstate(all="ignore"):
+        mean = total / n
+    if out_type != DOUBLE:
+        mean = np.round(np.nan_to_num(mean)).astype(np.int64)
+    return _result(out_type, mean, n > 0)
+
+
+@REGISTRY.aggregate("geometric_mean(bigint) -> double", "geometric_mean(double) -> double")
+def geometric_mean(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    v = as_vector(x).values.astype(np.float64)
+    n = g.sizes()
+    with np.errstate(all="ignore"):
+        out = np.exp(np.bincount(g.ids, weights=np.log(v), minlength=g.count) / n)
+    return _result(DOUBLE, out, n > 0)
+
+
+def _moments(x, g):
+    v = as_vector(x).values.astype(np.float64)
+    n = g.sizes().astype(np.float64)
+    with np.errstate(all="ignore"):
+        mean = np.bincount(g.ids, weights=v, minlength=g.count) / n
+        dev = v - mean[g.ids]
+        m2 = np.bincount(g.ids, weights=dev * dev, minlength=g.count)
+    return n, mean, m2, dev
+
+
+def _variance(sample: bool, sqrt: bool):
+    def impl(args, groups, out_type, call):
+        (x,), g = _inputs(args, groups)
+        n, _, m2, _ = _moments(x, g)
+        with np.errstate(all="ignore"):
+            var = m2 / (n - 1) if sample else m2 / n
+        out = np.sqrt(var) if sqrt else var
+        return _result(DOUBLE, out, n > (1 if sample else 0))
+
+    return impl
+
+
+for _names, _sample, _sqrt in ((("stddev", "stddev_samp"), True, True), (("stddev_pop",), False, True),
+                               (("variance", "var_samp"), True, False), (("var_pop",), False, False)):
+    for _name in _names:
+        REGISTRY.aggregate(f"{_name}(bigint) -> double", f"{_name}(double) -> double")(_variance(_sample, _sqrt))
+
+
+@REGISTRY.aggregate("skewness(bigint) -> double", "skewness(double) -> double")
+def skewness(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    n, _, m2, dev = _moments(x, g)
+    m3 = np.bincount(g.ids, weights=dev**3, minlength=g.count)
+    with np.errstate(all="ignore"):
+        out = np.sqrt(n) * m3 / m2**1.5
+    return _result(DOUBLE, out, n > 0)
+
+
+@REGISTRY.aggregate("kurtosis(bigint) -> double", "kurtosis(double) -> double")
+def kurtosis(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    n, _, m2, dev = _moments(x, g)
+    m4 = np.bincount(g.ids, weights=dev**4, minlength=g.count)
+    with np.errstate(all="ignore"):
+        var = m2 / (n - 1)
+        out = n * (n + 1) * m4 / ((n - 1) * (n - 2) * (n - 3) * var**2) - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
+    return _result(DOUBLE, out, n > 3)
+
+
+def _pair_stats(args, groups):
+    (y, x), g = _inputs(args, groups)
+    yv = as_vector(y).values.astype(np.float64)
+    xv = as_vector(x).values.astype(np.float64)
+    n = g.sizes().astype(np.float64)
+    with np.errstate(all="ignore"):
+        mx = np.bincount(g.ids, weights=xv, minlength=g.count) / n
+        my = np.bincount(g.ids, weights=yv, minlength=g.count) / n
+        dx, dy = xv - mx[g.ids], yv - my[g.ids]
+        sxy = np.bincount(g.ids, weights=dx * dy, minlength=g.count)
+        sxx = np.bincount(g.ids, weights=dx * dx, minlength=g.count)
+        syy = np.bincount(g.ids, weights=dy * dy, minlength=g.count)
+    return n, mx, my, sxy, sxx, syy
+
+
+@REGISTRY.aggregate("corr(double, double) -> double")
+def corr(args, groups, out_type, call):
+    n, _, _, sxy, sxx, syy = _pair_stats(args, groups)
+    with np.errstate(all="ignore"):
+        out = sxy / np.sqrt(sxx * syy)
+    return _result(DOUBLE, out, n > 1)
+
+
+@REGISTRY.aggregate("covar_pop(double, double) -> double")
+def covar_pop(args, groups, out_type, call):
+    n, _, _, sxy, _, _ = _pair_stats(args, groups)
+    with np.errstate(all="ignore"):
+        return _result(DOUBLE, sxy / n, n > 0)
+
+
+@REGISTRY.aggregate("covar_samp(double, double) -> double")
+def covar_samp(args, groups, out_type, call):
+    n, _, _, sxy, _, _ = _pair_stats(args, groups)
+    with np.errstate(all="ignore"):
+        return _result(DOUBLE, sxy / (n - 1), n > 1)
+
+
+@REGISTRY.aggregate("regr_slope(double, double) -> double")
+def regr_slope(args, groups, out_type, call):
+    n, _, _, sxy, sxx, _ = _pair_stats(args, groups)
+    with np.errstate(all="ignore"):
+        return _result(DOUBLE, sxy / sxx, n > 1)
+
+
+@REGISTRY.aggregate("regr_intercept(double, double) -> double")
+def regr_intercept(args, groups, out_type, call):
+    n, mx, my, sxy, sxx, _ = _pair_stats(args, groups)
+    with np.errstate(all="ignore"):
+        return _result(DOUBLE, my - sxy / sxx * mx, n > 1)
+
+
+# --- extremes -----------------------------------------------------------------------------------
+
+def _ranks(col: Column):
+    """Orderable integer ranks of a column's values, and a way back from rank to value."""
+    if isinstance(col, DictVector):
+        order = np.argsort(col.dictionary.astype(str), kind="stable") if len(col.dictionary) else np.zeros(0, np.int64)
+        rank_of_code = np.empty(len(order), dtype=np.int64)
+        rank_of_code[order] = np.arange(len(order))
+        return rank_of_code[col.codes], lambda r: col.dictionary[order[r]]
+    v = as_vector(col).values
+    if v.dtype == object:
+        codes, uniques = pd.factorize(v, sort=True)
+        return codes.astype(np.int64), lambda r: np.asarray(uniques, dtype=object)[r]
+    return None, None
+
+
+def _extreme(is_max: bool):
+    def impl(args, groups, out_type, call):
+        (x,), g = _inputs(args, groups)
+        present = g.sizes() > 0
+        ranks, back = _ranks(x)
+        if ranks is not None:
+            init = -1 if is_max else np.iinfo(np.int64).max
+            state = np.full(g.count, init, dtype=np.int64)
+            (np.maximum if is_max else np.minimum).at(state, g.ids, ranks)
+            values = np.empty(g.count, dtype=object)
+            if present.any():
+                values[present] = back(state[present])
+            return Vector(out_type, values, ~present)
+        v = as_vector(x).values
+        if v.dtype == bool:
+            v = v.astype(np.int8)
+        if v.dtype.kind == "f":
+            init = -np.inf if is_max else np.inf
+        else:
+            info = np.iinfo(v.dtype)
+            init = info.min if is_max else info.max
+        state = np.full(g.count, init, dtype=v.dtype)
+        (np.maximum if is_max else np.minimum).at(state, g.ids, v)
+        if v.dtype.kind == "f":  # NaN is larger than any other value, as in Presto
+            nan = np.zeros(g.count, dtype=bool)
+            np.logical_or.at(nan, g.ids, np.isnan(v))
+            if nan.any():
+                state = np.where(nan, np.nan if is_max else state, state)
+        if out_type == BOOLEAN:
+            state = state.astype(bool)
+        return _result(out_type, state, present)
+
+    return impl
+
+
+REGISTRY.aggregate(*(f"max({t}) -> {t}" for t in ORDERABLE))(_extreme(True))
+REGISTRY.aggregate(*(f"min({t}) -> {t}" for t in ORDERABLE))(_extreme(False))
+REGISTRY.aggregate("bool_and(boolean) -> boolean", aliases=("every",))(_extreme(False))
+REGISTRY.aggregate("bool_or(boolean) -> boolean")(_extreme(True))
+
+
+def _first_rows(g: Groups) -> tuple[np.ndarray, np.ndarray]:
+    n = len(g.ids)
+    first = np.full(g.count, n, dtype=np.int64)
+    np.minimum.at(first, g.ids, np.arange(n, dtype=np.int64))
+    present = first < n
+    return np.where(present, first, 0), present
+
+
+@REGISTRY.aggregate("arbitrary(T) -> T", aliases=("any_value",))
+def arbitrary(args, groups, out_type, call):
+    (x,), g = _inputs(args, groups)
+    rows, present = _first_rows(g)
+    if len(x) == 0:
+        return nulls_of(out_type, g.count)
+    out = x.take(rows)
+    return _mask(out, ~present)
+
+
+def _mask(col: Column, nulls: np.ndarray) -> Column:
+    from .operators import _with_nulls
+
+    return _with_nulls(col, nulls) if nulls.any() else col
+
+
+def _by(is_max: bool):
+    def impl(args, groups, out_type, call):
+        x, y = args
+        valid = y.valid_mask()
+        idx = np.flatnonzero(valid)
+        x, y, g = x.take(idx), y.take(idx), Groups(groups.ids[idx], groups.count)
+        if len(idx) == 0:
+            return nulls_of(out_type, g.count)
+        ranks, _ = _ranks(y)
+        key = ranks if ranks is not None else as_vector(y).values
+        order = np.lexsort((key, g.ids))
+        sorted_ids = g.ids[order]
+        ends = np.flatnonzero(np.append(sorted_ids[1:] != sorted_ids[:-1], True))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        pick = order[ends] if is_max else order[starts]
+        rows = np.zeros(g.count, dtype=np.int64)
+        present = np.zeros(g.count, dtype=bool)
+        rows[sorted_ids[ends]] = pick
+        present[sorted_ids[ends]] = True
+        return _mask(x.take(rows), ~present)
+
+    return impl
+
+
+REGISTRY.aggregate(*(f"max_by(T, {t}) -> T" for t in ORDERABLE))(_by(True))
+REGISTRY.aggregate(*(f"min_by(T, {t}) -> T" for t in ORDERABLE))(_by(False))
+
+
+# --- collections and sketches -------------------------------------------------------------------
+
+@REGISTRY.aggregate("array_agg(T) -> array(T)")
+def array_agg(args, groups, out_type, call):
+    (x,) = args
+    order = groups.order()  # stable: keeps input order within a group
+    counts = groups.sizes()
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    child = x.take(order)
+    return ListVector(out_type, offsets, child, counts == 0)
+
+
+@REGISTRY.aggregate("approx_distinct(T) -> bigint", "approx_distinct(T, double) -> bigint")
+def approx_distinct(args, groups, out_type, call):
+    """Exact distinct counts (within any error bound Timestream allows)."""
+    (x,), g = _inputs(args[:1], groups)
+    codes = x.codes if isinstance(x, DictVector) else pd.factorize(as_vector(x).values)[0]
+    from tsql.arrays import factorize_rows
+
+    _, first = factorize_rows([g.ids, np.asarray(codes, dtype=np.int64)])
+    return Vector(BIGINT, np.bincount(g.ids[first], minlength=g.count).astype(np.int64))
+
+
+def percentile_of_sorted(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, p: float) -> np.ndarray:
+    """Nearest-rank percentile per group of values sorted by (group, value)."""
+    k = np.clip(np.ceil(p * sizes).astype(np.int64) - 1, 0, np.maximum(sizes - 1, 0))
+    return values[np.minimum(starts + k, len(values) - 1)] if len(values) else np.zeros(len(sizes))
+
+
+@REGISTRY.aggregate(*(f"approx_percentile({t}, double) -> {t}" for t in ("bigint", "double")),
+                    *(f"approx_percentile({t}, double, double) -> {t}" for t in ("bigint", "double")))
+def approx_percentile(args, groups, out_type, call):
+    (x,), g = _inputs(args[:1], groups)
+    p = as_vector(args[1]).values[0]
+    if not 0 <= p <= 1:
+        fail("Percentile must be between 0 and 1")
+    v = as_vector(x).values
+    order = np.lexsort((v, g.ids))
+    sizes = g.sizes()
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    out = percentile_of_sorted(v[order], starts, sizes, float(p))
+    return _result(out_type, out, sizes > 0)
+
+
+__all__ = ["Groups", "VARCHAR"]

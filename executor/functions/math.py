@@ -1,0 +1,154 @@
+"""Mathematical functions, as numpy ufuncs over whole columns."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import REGISTRY, fail
+
+NUM = ("integer", "bigint", "double")
+
+
+@REGISTRY.elementwise(*(f"abs({t}) -> {t}" for t in NUM))
+def abs_(x):
+    return np.abs(x)
+
+
+@REGISTRY.elementwise(*(f"sign({t}) -> {t}" for t in NUM))
+def sign(x):
+    return np.sign(x)
+
+
+def _unary_double(name, fn, *aliases):
+    REGISTRY.elementwise(f"{name}(double) -> double", aliases=aliases)(fn)
+
+
+_unary_double("sqrt", np.sqrt)
+_unary_double("cbrt", np.cbrt)
+_unary_double("exp", np.exp)
+_unary_double("ln", np.log)
+_unary_double("log2", np.log2)
+_unary_double("log10", np.log10)
+_unary_double("sin", np.sin)
+_unary_double("cos", np.cos)
+_unary_double("tan", np.tan)
+_unary_double("asin", np.arcsin)
+_unary_double("acos", np.arccos)
+_unary_double("atan", np.arctan)
+_unary_double("sinh", np.sinh)
+_unary_double("cosh", np.cosh)
+_unary_double("tanh", np.tanh)
+_unary_double("degrees", np.degrees)
+_unary_double("radians", np.radians)
+
+
+@REGISTRY.elementwise("atan2(double, double) -> double")
+def atan2(y, x):
+    return np.arctan2(y, x)
+
+
+@REGISTRY.elementwise("power(double, double) -> double", aliases=("pow",))
+def power(x, y):
+    return np.power(x, y)
+
+
+@REGISTRY.elementwise("log(double, double) -> double")
+def log(base, x):
+    return np.log(x) / np.log(base)
+
+
+@REGISTRY.elementwise(*(f"mod({t}, {t}) -> {t}" for t in NUM))
+def mod(a, b):
+    if a.dtype.kind in "iu" and np.any(b == 0):
+        fail("Division by zero")
+    return np.fmod(a, b)
+
+
+@REGISTRY.elementwise("floor(double) -> double", "floor(bigint) -> bigint", "floor(integer) -> integer")
+def floor(x):
+    return np.floor(x) if x.dtype.kind == "f" else x
+
+
+@REGISTRY.elementwise("ceil(double) -> double", "ceil(bigint) -> bigint", "ceil(integer) -> integer",
+                      aliases=("ceiling",))
+def ceil(x):
+    return np.ceil(x) if x.dtype.kind == "f" else x
+
+
+@REGISTRY.elementwise("truncate(double) -> double")
+def truncate(x):
+    return np.trunc(x)
+
+
+def _round_half_up(x: np.ndarray, digits) -> np.ndarray:
+    """Round half away from zero, as Presto does (numpy rounds half to even)."""
+    scale = np.power(10.0, digits)
+    scaled = np.abs(x) * scale
+    out = np.sign(x) * np.floor(scaled + 0.5) / scale
+    # values too large to scale safely keep their value
+    return np.where(np.isfinite(scaled), out, x)
+
+
+@REGISTRY.elementwise("round(double) -> double", "round(double, integer) -> double",
+                      "round(bigint) -> bigint", "round(integer) -> integer",
+                      "round(bigint, integer) -> bigint", "round(integer, integer) -> integer")
+def round_(x, digits=None):
+    if digits is None:
+        digits = np.zeros(1, dtype=np.int64)
+    if x.dtype.kind in "iu":
+        if np.all(digits >= 0):
+            return x
+        scale = np.power(10, -digits.astype(np.int64))
+        return (np.sign(x) * ((np.abs(x) + scale // 2) // scale) * scale).astype(np.int64)
+    return _round_half_up(x, digits.astype(np.float64))
+
+
+@REGISTRY.elementwise("e() -> double")
+def e():
+    return np.array([np.e])
+
+
+@REGISTRY.elementwise("pi() -> double")
+def pi():
+    return np.array([np.pi])
+
+
+@REGISTRY.elementwise("nan() -> double")
+def nan():
+    return np.array([np.nan])
+
+
+@REGISTRY.elementwise("infinity() -> double")
+def infinity():
+    return np.array([np.inf])
+
+
+@REGISTRY.elementwise("is_nan(double) -> boolean")
+def is_nan(x):
+    return np.isnan(x)
+
+
+@REGISTRY.elementwise("is_finite(double) -> boolean")
+def is_finite(x):
+    return np.isfinite(x)
+
+
+@REGISTRY.elementwise("is_infinite(double) -> boolean")
+def is_infinite(x):
+    return np.isinf(x)
+
+
+@REGISTRY.elementwise(*(f"greatest({t}...) -> {t}" for t in NUM + ("varchar", "timestamp", "date")))
+def greatest(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = np.where(x > out, x, out) if out.dtype == object else np.maximum(out, x)
+    return out
+
+
+@REGISTRY.elementwise(*(f"least({t}...) -> {t}" for t in NUM + ("varchar", "timestamp", "date")))
+def least(*xs):
+    out = xs[0]
+    for x in xs[1:]:
+        out = np.where(x < out, x, out) if out.dtype == object else np.minimum(out, x)
+    return out

@@ -1,0 +1,80 @@
+"""Integer codes for columns: the common ground of grouping, joining, DISTINCT and sorting.
+
+`codes(col)` gives equal values equal codes (NULL: -1); dictionary-encoded columns use
+their codes (deduplicated), numbers are hashed by pandas. `group_ids(cols)` numbers the
+distinct rows of several columns. `sort_ranks(col)` gives codes that order like values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tsql.arrays import factorize_rows
+
+from .column import Column, DictVector, ListVector, RowVector, Vector
+
+
+def codes(col: Column) -> np.ndarray:
+    if isinstance(col, DictVector):
+        d = col.dictionary
+        if len(d) and len(pd.unique(d)) != len(d):  # a dictionary with repeats: fold them
+            remap, _ = pd.factorize(d)
+            out = remap[np.maximum(col.codes, 0)]
+            return np.where(col.codes < 0, -1, out).astype(np.int64)
+        return col.codes.astype(np.int64)
+    if isinstance(col, (ListVector, RowVector)):
+        keys = [_hashable(v) for v in col.to_pylist()]
+        out = np.array(pd.factorize(pd.Series(keys, dtype=object))[0], dtype=np.int64)
+        return out
+    values = col.values
+    if values.dtype == bool:
+        out = values.astype(np.int64)
+    elif values.dtype.kind == "f":
+        # NaN equals NaN when grouping; -0.0 equals 0.0
+        out, _ = pd.factorize(values + 0.0, use_na_sentinel=False)
+    else:
+        out, _ = pd.factorize(values, use_na_sentinel=False)
+    out = np.asarray(out, dtype=np.int64)
+    if col.nulls is not None:
+        out = np.where(col.nulls, -1, out)
+    return out
+
+
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, tuple):
+        return tuple(_hashable(x) for x in v)
+    return v
+
+
+def group_ids(cols: list) -> tuple[np.ndarray, np.ndarray]:
+    """(group number per row, first row of each group) for the distinct rows of cols."""
+    return factorize_rows([codes(c) for c in cols])
+
+
+def sort_ranks(col: Column, descending: bool, nulls_first: bool) -> list[np.ndarray]:
+    """Keys for np.lexsort (least significant first) that order col as asked."""
+    nulls = col.null_mask()
+    if isinstance(col, DictVector):
+        order = np.argsort(col.dictionary.astype(str), kind="stable") if len(col.dictionary) else np.zeros(0, np.int64)
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        key = np.where(col.codes < 0, 0, rank[np.maximum(col.codes, 0)] if len(rank) else 0)
+    elif isinstance(col, Vector) and col.values.dtype != object:
+        key = col.values
+        if key.dtype == bool:
+            key = key.astype(np.int8)
+    else:
+        values = col.to_pylist() if not isinstance(col, Vector) else col.values
+        ranks, _ = pd.factorize(pd.Series(_sortable(values), dtype=object), sort=True)
+        key = np.asarray(ranks, dtype=np.int64)
+    if descending:
+        key = -key.astype(np.float64) if key.dtype.kind == "f" else -key.astype(np.int64)
+    null_key = nulls if not nulls_first else ~nulls
+    return [key, null_key]
+
+
+def _sortable(values):
+    return [_hashable(v) if v is not None else None for v in values]

@@ -1,0 +1,291 @@
+"""The memory store: recent points of one table, series-major, in RAM.
+
+Points arrive in `pending` batches (in arrival order) and are sealed into immutable
+`Chunk`s sorted by (series id, time). Sealed chunks are merged two at a time when the
+newer one has grown to half the older one's size, so a table holds O(log n) chunks and
+every row is re-sorted O(log n) times. A `(series, time)` pair is stored at most once:
+the writer removes a superseded point (a Version upsert) before adding its successor,
+by giving the chunk that holds it a `deleted` mask.
+
+Readers take a `MemorySnapshot` (tuples of immutable chunks and pending batches) and
+scan it without locks; writers replace those tuples, never mutate what they hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .series import GrowableArray
+
+INT64_MIN = np.iinfo(np.int64).min
+SEAL_ROWS = 1 << 16
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows in arrival order: series id, time, version and value columns."""
+
+    sid: np.ndarray  # int32
+    time: np.ndarray  # int64 ns
+    version: np.ndarray  # int64
+    columns: dict  # name -> (values, nulls or None)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def take(self, idx) -> "Batch":
+        return Batch(self.sid[idx], self.time[idx], self.version[idx], take_columns(self.columns, idx))
+
+
+def take_columns(columns: dict, idx) -> dict:
+    out = {}
+    for name, (values, nulls) in columns.items():
+        nulls = nulls[idx] if nulls is not None else None
+        out[name] = (values[idx], nulls if nulls is not None and nulls.any() else None)
+    return out
+
+
+def concat_columns(parts: list[tuple[int, dict]], types: dict) -> dict:
+    """Concatenate column dicts of (length, columns) parts; absent columns are null."""
+    from .records import empty_column  # local: records imports pandas-heavy helpers
+
+    names = []
+    for _, cols in parts:
+        for name in cols:
+            if name not in names:
+                names.append(name)
+    out = {}
+    for name in names:
+        values, nulls = [], []
+        any_null = False
+        for n, cols in parts:
+            if name in cols:
+                v, m = cols[name]
+                values.append(v)
+                nulls.append(m if m is not None else np.zeros(n, dtype=bool))
+                any_null |= m is not None
+            else:
+                v, m = empty_column(types[name], n)
+                values.append(v)
+                nulls.append(m)
+                any_null = True
+        out[name] = (np.concatenate(values), np.concatenate(nulls) if any_null else None)
+    return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows sorted by (series id, time), each (series, time) once; immutable."""
+
+    sids: np.ndarray  # distinct series ids, ascending (int32)
+    offsets: np.ndarray  # rows of sids[i] are offsets[i]:offsets[i+1]
+    time: np.ndarray
+    version: np.ndarray
+    columns: dict
+    deleted: np.ndarray | None = None  # rows superseded by an upsert
+    tmin: int = 0
+    tmax: int = 0
+
+    @property
+    def nrows(self) -> int:
+        return len(self.time)
+
+    @property
+    def live_rows(self) -> int:
+        return self.nrows - (int(self.deleted.sum()) if self.deleted is not None else 0)
+
+    def row_sids(self) -> np.ndarray:
+        return np.repeat(self.sids, np.diff(self.offsets))
+
+    def nbytes(self) -> int:
+        total = self.time.nbytes + self.version.nbytes + self.sids.nbytes + self.offsets.nbytes
+        for values, nulls in self.columns.values():
+            total += values.nbytes + (nulls.nbytes if nulls is not None else 0)
+        return total
+
+    @staticmethod
+    def from_batch(batch: Batch) -> "Chunk":
+        """Sort a batch by (series, time); its (series, time) pairs must be distinct."""
+        if len(batch) == 0:
+            return Chunk(np.empty(0, np.int32), np.zeros(1, np.int64), batch.time, batch.version, batch.columns)
+        if np.all(batch.time[1:] >= batch.time[:-1]):
+            order = np.argsort(batch.sid, kind="stable")  # time order survives a stable sort
+        else:
+            order = np.lexsort((batch.time, batch.sid))
+        if np.all(order[1:] > order[:-1]):
+            sorted_batch = batch
+        else:
+            sorted_batch = batch.take(order)
+        sid = sorted_batch.sid
+        starts = np.flatnonzero(np.concatenate(([True], sid[1:] != sid[:-1])))
+        offsets = np.append(starts, len(sid)).astype(np.int64)
+        return Chunk(
+            sid[starts].astype(np.int32), offsets, sorted_batch.time, sorted_batch.version,
+            sorted_batch.columns, None, int(sorted_batch.time.min()), int(sorted_batch.time.max()),
+        )
+
+    def to_batch(self, live_only: bool = True) -> Batch:
+        batch = Batch(self.row_sids(), self.time, self.version, self.columns)
+        if live_only and self.deleted is not None:
+            batch = batch.take(np.flatnonzero(~self.deleted))
+        return batch
+
+    def with_deleted(self, rows: np.ndarray) -> "Chunk":
+        deleted = self.deleted.copy() if self.deleted is not None else np.zeros(self.nrows, dtype=bool)
+        deleted[rows] = True
+        return replace(self, deleted=deleted)
+
+    def segments(self, sids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(series ids, row starts, row ends) of the requested series present here."""
+        if sids is None:
+            return self.sids, self.offsets[:-1], self.offsets[1:]
+        if len(self.sids) == 0:
+            found = np.empty(0, dtype=np.int64)
+        else:
+            pos = np.searchsorted(self.sids, sids)
+            hit = self.sids[np.minimum(pos, len(self.sids) - 1)] == sids
+            found = pos[hit]
+        return self.sids[found], self.offsets[found], self.offsets[found + 1]
+
+    def find(self, sid: int, t: int) -> int | None:
+        """The row holding (sid, t), if any (deleted rows count as absent)."""
+        p = np.searchsorted(self.sids, sid)
+        if p >= len(self.sids) or self.sids[p] != sid:
+            return None
+        a, b = self.offsets[p], self.offsets[p + 1]
+        r = a + np.searchsorted(self.time[a:b], t)
+        if r < b and self.time[r] == t and (self.deleted is None or not self.deleted[r]):
+            return int(r)
+        return None
+
+
+def merge_chunks(a: Chunk, b: Chunk, types: dict) -> Chunk:
+    batch_a, batch_b = a.to_batch(), b.to_batch()
+    cols = concat_columns([(len(batch_a), batch_a.columns), (len(batch_b), batch_b.columns)], types)
+    merged = Batch(
+        np.concatenate([batch_a.sid, batch_b.sid]), np.concatenate([batch_a.time, batch_b.time]),
+        np.concatenate([batch_a.version, batch_b.version]), cols,
+    )
+    order = np.lexsort((merged.time, merged.sid))
+    return Chunk.from_batch(merged.take(order))
+
+
+def segment_search(time: np.ndarray, starts: np.ndarray, ends: np.ndarray, t: int, side: str) -> np.ndarray:
+    """Per segment [start, end) of sorted `time`, the insertion point of t (vectorized bisection)."""
+    lo = starts.astype(np.int64).copy()
+    hi = ends.astype(np.int64).copy()
+    active = lo < hi
+    while active.any():
+        idx = np.flatnonzero(active)
+        mid = (lo[idx] + hi[idx]) // 2
+        tv = time[mid]
+        right = tv < t if side == "left" else tv <= t
+        lo[idx] = np.where(right, mid + 1, lo[idx])
+        hi[idx] = np.where(right, hi[idx], mid)
+        active[idx] = lo[idx] < hi[idx]
+    return lo
+
+
+@dataclass(frozen=True)
+class MemorySnapshot:
+    chunks: tuple
+    pending: tuple
+
+    @property
+    def nrows(self) -> int:
+        return sum(c.live_rows for c in self.chunks) + sum(len(p) for p in self.pending)
+
+
+class MemoryStore:
+    """Points of one table. Writers hold the table's lock; readers use `snapshot()`."""
+
+    def __init__(self, column_types: dict):
+        self.column_types = column_types  # column -> measure type, shared with the table schema
+        self.chunks: tuple = ()
+        self.pending: tuple = ()
+        self.pending_rows = 0
+        self.last_time = GrowableArray(np.int64, INT64_MIN)  # per series: latest time stored
+
+    def snapshot(self) -> MemorySnapshot:
+        return MemorySnapshot(self.chunks, self.pending)
+
+    @property
+    def nrows(self) -> int:
+        return self.snapshot().nrows
+
+    def nbytes(self) -> int:
+        total = sum(c.nbytes() for c in self.chunks)
+        for p in self.pending:
+            total += p.time.nbytes * 3
+            total += sum(v.nbytes + (m.nbytes if m is not None else 0) for v, m in p.columns.values())
+        return total
+
+    def ensure_series(self, count: int) -> None:
+        self.last_time.resize(count)
+
+    def is_append(self, sid: np.ndarray, time: np.ndarray) -> np.ndarray:
+        """Rows that are later than anything stored for their series (no lookup needed)."""
+        return time > self.last_time.view()[sid]
+
+    def append(self, batch: Batch) -> None:
+        if len(batch) == 0:
+            return
+        np.maximum.at(self.last_time.view(), batch.sid, batch.time)
+        self.pending = self.pending + (batch,)
+        self.pending_rows += len(batch)
+        if self.pending_rows >= SEAL_ROWS:
+            self.seal()
+
+    def seal(self) -> None:
+        """Sort the pending rows into a chunk and merge chunks of similar size."""
+        if not self.pending:
+            return
+        parts = list(self.pending)
+        if len(parts) == 1:
+            batch = parts[0]
+        else:
+            cols = concat_columns([(len(p), p.columns) for p in parts], self.column_types)
+            batch = Batch(
+                np.concatenate([p.sid for p in parts]), np.concatenate([p.time for p in parts]),
+                np.concatenate([p.version for p in parts]), cols,
+            )
+        chunks = list(self.chunks) + [Chunk.from_batch(batch)]
+        while len(chunks) >= 2 and chunks[-1].live_rows * 2 >= chunks[-2].live_rows:
+            b = chunks.pop()
+            a = chunks.pop()
+            chunks.append(merge_chunks(a, b, self.column_types))
+        self.chunks = tuple(chunks)
+        self.pending = ()
+        self.pending_rows = 0
+
+    def find(self, sid: int, t: int):
+        """(chunk index, row) of the stored point (sid, t), or None. Seals first."""
+        self.seal()
+        for ci, chunk in enumerate(self.chunks):
+            if chunk.tmin <= t <= chunk.tmax:
+                row = chunk.find(sid, t)
+                if row is not None:
+                    return ci, row
+        return None
+
+    def point(self, location) -> tuple[int, dict]:
+        """(version, {column: value or None}) of a stored point."""
+        ci, row = location
+        chunk = self.chunks[ci]
+        values = {}
+        for name, (vals, nulls) in chunk.columns.items():
+            if nulls is None or not nulls[row]:
+                values[name] = vals[row]
+        return int(chunk.version[row]), values
+
+    def delete(self, location) -> None:
+        ci, row = location
+        chunks = list(self.chunks)
+        chunks[ci] = chunks[ci].with_deleted(np.array([row]))
+        self.chunks = tuple(chunks)
+
+    def replace_chunks(self, chunks: tuple) -> None:
+        """Install chunks computed from the current ones (tiering, retention)."""
+        self.chunks = tuple(c for c in chunks if c.nrows)
