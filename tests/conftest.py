@@ -25,7 +25,7 @@ def db(clock):
 
 @pytest.fixture
 def sample_db(db):
-    """A database `db` with table `t` (memory retention 24 h) and nothing in it."""
-    db.create_database("db")
-    db.create_table("db", "t", memory_retention_hours=24)
+    """A database with database "tsdb", table "metrics" (memory retention 24 h), no rows."""
+    db.create_database("tsdb")
+    db.create_table("tsdb", "metrics", memory_retention_hours=24)
     return db
