@@ -204,7 +204,8 @@ def load_sample_data(db, now_ns: int | None = None, seed: int = SEED) -> dict[st
     for i in range(0, len(records), 100):  # WriteRecords takes 100 records a call
         db.write_records(DATABASE, "IoTMulti", records[i:i + 100])
     rest = iot_multi.drop(index=first.index)
-    written["IoTMulti"] = len(records) + db.write_frame(DATABASE, "IoTMulti", rest, measure_name="IoTMulti-stats")["Total"]
+    multi = db.write_frame(DATABASE, "IoTMulti", rest, measure_name="IoTMulti-stats")
+    written["IoTMulti"] = len(records) + multi["Total"]
     return written
 
 
@@ -316,19 +317,31 @@ def main(argv: list[str], stdin=None, stdout=None, stderr=None, clock=None) -> i
     """Open the shell on Timestream's sample database (generated, in memory)."""
     import tsql
 
-    from .render import format_seconds
+    from .render import format_error, format_seconds
     from .repl import Shell, banner
 
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="tsql demo",
         description="Load Timestream's sample database (DevOps and IoT data of the last "
                     f"{HOURS} hours, generated) into an in-memory database and open the shell on it. "
                     "With stdin not a terminal, run the sample queries, print their results and exit.",
-    ).parse_args(argv)
-    with tsql.connect(clock=clock) as db:
+    )
+    parser.add_argument("--db", metavar="PATH", help="load into the database in directory PATH instead, "
+                                                     "to use it later with tsql PATH, tsql query --db PATH")
+    args = parser.parse_args(argv)
+    try:
+        db = tsql.connect(args.db, clock=clock)
+    except tsql.Error as e:
+        print(format_error(e), file=stderr)
+        return 1
+    with db:
         started = time.perf_counter()
-        written = load_sample_data(db)
+        try:
+            written = load_sample_data(db)
+        except tsql.Error as e:  # e.g. the directory of --db has a sampleDB already
+            print(format_error(e), file=stderr)
+            return 1
         seconds = time.perf_counter() - started
         shell = Shell(db, out=stdout, err=stderr)
         if not stdin.isatty():
@@ -339,7 +352,7 @@ def main(argv: list[str], stdin=None, stdout=None, stderr=None, clock=None) -> i
             return 0 if ok else 1
         tables = ", ".join(f"{name} ({count:,} records)" for name, count in written.items())
         shell.timing = True
-        example = sample_queries()[5][1]
+        example = next(sql for title, sql in sample_queries() if "busiest" in title)
         intro = (
             f"{banner()}\n\nLoaded \"{DATABASE}\" in {format_seconds(seconds)}: {tables}, "
             f"covering the last {HOURS} hours.\nTry \\dt, \\d \"{DATABASE}\".\"DevOps\", or:\n\n{example};\n"

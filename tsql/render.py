@@ -14,10 +14,11 @@ import os
 import traceback
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from .errors import Error
-from .formatting import format_value
+from .formatting import format_timestamps, format_value
 from .types import (
     BIGINT, DATE, DOUBLE, INTEGER, INTERVAL_DAY_TO_SECOND, INTERVAL_YEAR_TO_MONTH, TIME, TIMESTAMP, ArrayType,
     MapType, RowType, TimeSeriesType, Type,
@@ -42,12 +43,34 @@ def text(value, t: Type) -> str | None:
     if t == DATE:
         return value.isoformat()
     if t == TIME:
-        return f"{value:%H:%M:%S}.{value.microsecond * 1000:09d}" if isinstance(value, _dt.time) else format_value(value, "time")
+        if isinstance(value, _dt.time):  # Result.rows holds microseconds
+            return f"{value:%H:%M:%S}.{value.microsecond * 1000:09d}"
+        return format_value(value, "time")
     if t == INTERVAL_DAY_TO_SECOND:
         return format_value(value.value if isinstance(value, pd.Timedelta) else value, "interval day to second")
     if t == INTERVAL_YEAR_TO_MONTH:
         return format_value(value, "interval year to month")
     return format_value(value, t.name)
+
+
+def text_column(values: list, t: Type) -> list:
+    """`text` of each value of a column; timestamps are formatted in one numpy call."""
+    if t != TIMESTAMP:
+        return [text(v, t) for v in values]
+    present = [v is not None for v in values]
+    ns = np.array([v.value if isinstance(v, pd.Timestamp) else v for v in values if v is not None], dtype=np.int64)
+    texts = iter(format_timestamps(ns).tolist())
+    return [next(texts) if p else None for p in present]
+
+
+def _columns(result, rows: list[tuple], convert) -> list[list]:
+    """The rows' values column by column, converted by `convert(values, type)`."""
+    values = list(zip(*rows)) if rows else [()] * len(result.columns)
+    return [convert(list(v), c.type) for v, c in zip(values, result.columns)]
+
+
+def _json_column(values: list, t: Type) -> list:
+    return text_column(values, t) if t == TIMESTAMP else [json_value(v, t) for v in values]
 
 
 def json_value(value, t: Type):
@@ -81,6 +104,8 @@ def json_value(value, t: Type):
 # --- tables ---------------------------------------------------------------------------------
 
 def _width(s: str) -> int:
+    if s.isascii():
+        return len(s)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
@@ -138,7 +163,8 @@ def result_table(result, max_rows: int | None = None, seconds: float | None = No
     drawn when given."""
     rows = result.rows if max_rows is None else result.rows[:max_rows]
     types = [c.type for c in result.columns]
-    cells = [["NULL" if v is None else text(v, t) for v, t in zip(r, types)] for r in rows]
+    columns = _columns(result, rows, text_column)
+    cells = [["NULL" if v is None else v for v in r] for r in zip(*columns)] if rows else []
     table = format_table(result.names, cells, [t in NUMERIC for t in types]) if result.columns else ""
     footer = row_count(len(result))
     if len(rows) < len(result):
@@ -169,22 +195,18 @@ def _csv_field(s: str | None) -> str:
 def result_csv(result) -> str:
     """RFC 4180 CSV: a header row, then one record per row, CRLF line ends. Values are
     Timestream's text forms; NULL is an empty field, an empty string is `""`."""
-    types = [c.type for c in result.columns]
+    columns = _columns(result, result.rows, text_column)
     lines = [",".join(_csv_field(n) for n in result.names)]
-    for r in result.rows:
-        lines.append(",".join(_csv_field(text(v, t)) for v, t in zip(r, types)))
+    lines.extend(",".join(_csv_field(v) for v in r) for r in zip(*columns))
     return "\r\n".join(lines) + "\r\n"
 
 
 def result_json(result) -> str:
     """A JSON array with one object per row (one row a line), keyed by column name;
     values as `json_value` makes them."""
-    types = [c.type for c in result.columns]
     names = result.names
-    rows = [
-        json.dumps(dict(zip(names, (json_value(v, t) for v, t in zip(r, types)))), ensure_ascii=False)
-        for r in result.rows
-    ]
+    columns = _columns(result, result.rows, _json_column)
+    rows = [json.dumps(dict(zip(names, r)), ensure_ascii=False) for r in zip(*columns)]
     return "[\n" + ",\n".join(rows) + "\n]\n" if rows else "[]\n"
 
 

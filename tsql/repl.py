@@ -15,7 +15,7 @@ import time
 
 from .completion import SqlCompleter, quote_name
 from .errors import Error, ResourceNotFoundError, ValidationError
-from .render import format_error, format_table, result_table
+from .render import format_error, format_table, result_table, row_count
 
 PROMPT = "tsql> "
 CONTINUATION = "   -> "
@@ -213,7 +213,7 @@ class Shell:
 
     def _databases(self, arg: str) -> None:
         rows = [[d, str(self.db.describe_database(d)["TableCount"])] for d in self.db.list_databases()]
-        self._print(format_table(["Database", "Tables"], rows, [False, True]) + f"\n({_count(len(rows))})\n")
+        self._print(format_table(["Database", "Tables"], rows, [False, True]) + f"\n({row_count(len(rows))})\n")
 
     def _tables(self, arg: str) -> None:
         databases = [self._resolve_database(arg)] if arg else self.db.list_databases()
@@ -227,7 +227,7 @@ class Shell:
                     f"{retention['MagneticStoreRetentionPeriodInDays']} days",
                 ])
         names = ["Database", "Table", "Memory store retention", "Magnetic store retention"]
-        self._print(format_table(names, rows, [False, False, True, True]) + f"\n({_count(len(rows))})\n")
+        self._print(format_table(names, rows, [False, False, True, True]) + f"\n({row_count(len(rows))})\n")
 
     def _describe(self, arg: str) -> None:
         if not arg:
@@ -259,10 +259,12 @@ class Shell:
         parts = parse_qualified_name(name)
         if len(parts) == 2:
             database = self._database(parts[0])
-            return database, _match(parts[1], self.db.list_tables(database), f"Table '{name}' not found. \\dt lists the tables.")
+            missing = f"Table '{name}' not found. \\dt lists the tables."
+            return database, _match(parts[1], self.db.list_tables(database), missing)
         if len(parts) != 1:
             raise ValidationError(f"Expected db.table, not {name!r}.")
-        found = [(d, t) for d in self.db.list_databases() for t in self.db.list_tables(d) if t.lower() == parts[0].lower()]
+        found = [(d, t) for d in self.db.list_databases() for t in self.db.list_tables(d)
+                 if t.lower() == parts[0].lower()]
         exact = [(d, t) for d, t in found if t == parts[0]]
         found = exact or found
         if len(found) != 1:
@@ -321,10 +323,6 @@ def _match(name: str, names: list[str], missing: str) -> str:
     if len(close) == 1:
         return close[0]
     raise ResourceNotFoundError(missing)
-
-
-def _count(n: int) -> str:
-    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def history_path() -> str | None:

@@ -126,7 +126,9 @@ def query(args, tmp_path, stdin=""):
 
 def test_query_formats(tmp_path):
     sql = "SELECT 1 AS n, 'x' AS s, NULL AS z UNION ALL SELECT 22, 'y,z', NULL ORDER BY n"
-    assert query([sql], tmp_path)[1] == " n  | s   | z\n----+-----+------\n  1 | x   | NULL\n 22 | y,z | NULL\n(2 rows)\n"
+    assert query([sql], tmp_path)[1] == (
+        " n  | s   | z\n----+-----+------\n  1 | x   | NULL\n 22 | y,z | NULL\n(2 rows)\n"
+    )
     assert query(["--format", "csv", sql], tmp_path)[1] == 'n,s,z\r\n1,x,\r\n22,"y,z",\r\n'
     status, out, err = query(["--format", "json", sql], tmp_path)
     assert status == 0 and json.loads(out) == [{"n": 1, "s": "x", "z": None}, {"n": 22, "s": "y,z", "z": None}]

@@ -12,6 +12,7 @@ import pytest
 import tsql
 from tsql import demo
 from tsql.clock import FixedClock
+from tsql.repl import Shell
 
 from ..conftest import NOW
 from .test_cli import env, run  # noqa: F401 - env is a fixture
@@ -144,3 +145,35 @@ def test_tsql_demo_subprocess_with_piped_stdin(env):
     assert done.stdout.startswith('-- The tables of the sample database\nSHOW TABLES FROM "sampleDB";\n')
     assert done.stdout.count("\n-- ") == len(demo.sample_queries()) - 1
     assert "Error" not in done.stdout and "Exception" not in done.stdout
+
+
+def test_demo_into_a_directory_then_again(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    path = str(tmp_path / "data")
+    assert demo.main(["--db", path], stdin=io.StringIO(""), stdout=out, stderr=err) == 0
+    with tsql.connect(path) as db:
+        assert db.list_tables("sampleDB") == ["DevOps", "DevOpsMulti", "IoT", "IoTMulti"]
+        assert db.query('SELECT count(*) FROM "sampleDB"."IoTMulti"').scalar() == demo.TRUCKS * demo.HOURS * 60
+    err = io.StringIO()
+    assert demo.main(["--db", path], stdin=io.StringIO(""), stdout=io.StringIO(), stderr=err) == 1
+    assert err.getvalue() == "ConflictException: The database sampleDB already exists.\n"
+
+
+def test_demo_on_a_terminal_opens_the_shell(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    opened = {}
+
+    def run_interactive(shell, banner=None):
+        opened.update(banner=banner, timing=shell.timing, tables=shell.db.list_tables("sampleDB"))
+        return 0
+
+    monkeypatch.setattr(Shell, "run_interactive", run_interactive)
+    assert demo.main([], stdin=Terminal(), stdout=io.StringIO(), clock=FixedClock(NOW)) == 0
+    assert opened["timing"] and opened["tables"] == ["DevOps", "DevOpsMulti", "IoT", "IoTMulti"]
+    assert re.search(r'Loaded "sampleDB" in [\d.]+ m?s: DevOps \(51,840 records\), DevOpsMulti \(25,920 records\), '
+                     r"IoT \(17,280 records\), IoTMulti \(4,320 records\), covering the last 3 hours\.",
+                     opened["banner"])
+    assert "LIMIT 5;" in opened["banner"]

@@ -262,7 +262,8 @@ def test_session_timing_shown_when_on(data_db, tmp_path, monkeypatch):
 # --- completion ------------------------------------------------------------------------------------
 
 def completions(db, text):
-    return [(c.text, c.start_position, c.display_meta_text) for c in SqlCompleter(db).get_completions(Document(text), None)]
+    found = SqlCompleter(db).get_completions(Document(text), None)
+    return [(c.text, c.start_position, c.display_meta_text) for c in found]
 
 
 def test_completion_offers_keywords_functions_and_names(data_db):
