@@ -472,7 +472,9 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
                 "A wide frame (multi-measure records) needs a 'measure_name' column or the measure_name argument."
             )
         others = [c for c in frame.columns if c not in ("time", "measure_name")]
-        dim_cols = [c for c in others if _is_string_column(frame[c])]
+        # columns the table knows keep their role; new text columns are dimensions
+        dim_cols = [c for c in others if c in schema.dimensions
+                    or (c not in schema.attributes and _is_string_column(frame[c]))]
         value_cols = [c for c in others if c not in dim_cols]
         if not value_cols:
             raise ValidationError("The frame has no measure columns.")

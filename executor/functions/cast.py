@@ -198,7 +198,7 @@ def _str_to_date(v, valid):
 def _str_to_time(v, valid):
     s = pd.Series(v, dtype=object).str.strip()
     parts = s.str.extract(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
-    bad = parts[0].isna().to_numpy()
+    bad = parts[0].isna().to_numpy().copy()  # pandas may hand out a read-only view
     h = pd.to_numeric(parts[0], errors="coerce").fillna(0).to_numpy(np.int64)
     m = pd.to_numeric(parts[1], errors="coerce").fillna(0).to_numpy(np.int64)
     sec = pd.to_numeric(parts[2], errors="coerce").fillna(0).to_numpy(np.int64)
