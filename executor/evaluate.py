@@ -37,7 +37,10 @@ class LambdaValue:
     def apply(self, params: list, rows: np.ndarray) -> Column:
         refs = any(isinstance(e, (ColumnRef, OuterRef)) for e in self.lam.body.walk())
         batch = self.batch.take(rows) if refs else Batch([], len(rows))
-        inner = self.ctx.with_lambda(dict(zip(self.lam.params, params)))
+        # variables of enclosing lambdas hold one value per row of this batch: follow `rows`
+        bindings = {k: v.take(rows) for k, v in self.ctx.lambdas.items() if len(v) == len(self.batch)}
+        bindings.update(zip(self.lam.params, params))
+        inner = self.ctx.with_lambda(bindings)
         return evaluate_full(self.lam.body, batch, inner)
 
 
