@@ -219,8 +219,8 @@ def _natural_spline(points: Points):
     counts_by_len = np.bincount(lengths[rank_order])
     longest = len(counts_by_len) - 1
     # count[k]: rows having a point at position k; off[k]: where position k starts
-    count = np.cumsum(counts_by_len[::-1])[::-1][:longest + 1] if longest >= 0 else np.zeros(0, np.int64)
-    count = np.concatenate((count, [0]))
+    at_least = np.cumsum(counts_by_len[::-1])[::-1]  # rows with length >= L
+    count = np.concatenate((at_least[1:], [0])).astype(np.int64)
     off = np.concatenate(([0], np.cumsum(count)))
     member = rank[points.rows] >= 0
     idx = np.flatnonzero(member)  # points of spline rows, row-major
