@@ -90,11 +90,12 @@ def exact_percentiles(values: np.ndarray, weights: np.ndarray | None, g: Groups,
 
 def _percentile_form(args, call):
     """(value column, weight column or None, percentiles, as array?, accuracy) of a call."""
+    types = [a.type for a in (call.args if call is not None else args)]
     i = 1
     weight = None
-    if args[1].type in (BIGINT, INTEGER):
+    if types[1] in (BIGINT, INTEGER):
         weight, i = args[1], 2
-    as_array = isinstance(args[i].type, ArrayType)
+    as_array = isinstance(types[i], ArrayType)
     ps = check_percentiles(constant_arg(call, args, i, "Percentile"))
     accuracy = DEFAULT_ACCURACY
     if len(args) > i + 1:
@@ -135,8 +136,9 @@ REGISTRY.aggregate(*_percentile_signatures())(approx_percentile)
 
 def compression_for(accuracy: float) -> float:
     """A k1-scale t-digest's largest centroid spans about pi / (2 * compression) of the
-    ranks; half of that is the rank error of a value inside it. Keep it under accuracy / 2."""
-    return max(20.0, math.ceil(math.pi / (2.0 * accuracy)))
+    ranks; half of that is the rank error of a value inside it. Keep it at accuracy / 4:
+    merged partials and tied values (centroids mixing neighbours) use up the margin."""
+    return max(20.0, math.ceil(math.pi / accuracy))
 
 
 class Digests:
@@ -266,7 +268,7 @@ def percentile_final(digests: Digests, args, out_type, call):
     _, _, ps, as_array, _ = _percentile_form(args, call)
     out, present = digests.quantiles(ps)
     element = out_type.element if as_array else out_type
-    if element != out_type or element.name != "double":
+    if element.name != "double":  # bigint input: integer answers
         out = np.round(np.nan_to_num(out))
     out = out.astype(np.float64 if element.name == "double" else np.int64)
     if not as_array:
