@@ -1331,7 +1331,14 @@ class Binder:
             value = self.functions.fold(expr)
         except (QueryExecutionError, ValidationError):
             return expr
-        return Literal(value, expr.type)
+        return Literal(_frozen(value), expr.type)
+
+
+def _frozen(value):
+    """A folded value as a Literal holds it: arrays as tuples, so expressions stay hashable."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _column_node(f: Field, near) -> exp.Column:
