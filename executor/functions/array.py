@@ -331,12 +331,17 @@ def _month_sequence(start, stop, step, nulls, out_type):
 
 # --- searching and set operations --------------------------------------------------------------
 
-@REGISTRY.scalar("contains(array(T), T) -> boolean")
-def contains(args, out_type, ctx):
+def _matches(args):
+    """(lists, element codes, wanted codes per row, elements equal to their row's wanted one)."""
     arr, element = broadcast(args)
     lists = Lists(arr)
     ec, vc = _element_codes(lists.elements(), element)
-    hit = (ec == vc[lists.rows]) & (ec >= 0)
+    return lists, ec, vc, (ec == vc[lists.rows]) & (ec >= 0)
+
+
+@REGISTRY.scalar("contains(array(T), T) -> boolean")
+def contains(args, out_type, ctx):
+    lists, ec, vc, hit = _matches(args)
     found = np.bincount(lists.rows[hit], minlength=lists.n) > 0
     has_null = np.bincount(lists.rows[ec < 0], minlength=lists.n) > 0
     nulls = lists.nulls | (vc < 0) | (~found & has_null)
@@ -345,10 +350,7 @@ def contains(args, out_type, ctx):
 
 @REGISTRY.scalar("array_position(array(T), T) -> bigint")
 def array_position(args, out_type, ctx):
-    arr, element = broadcast(args)
-    lists = Lists(arr)
-    ec, vc = _element_codes(lists.elements(), element)
-    hit = (ec == vc[lists.rows]) & (ec >= 0)
+    lists, _, vc, hit = _matches(args)
     first = np.full(lists.n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, lists.rows[hit], lists.position[hit])
     out = np.where(first == np.iinfo(np.int64).max, 0, first + 1)
@@ -357,11 +359,8 @@ def array_position(args, out_type, ctx):
 
 @REGISTRY.scalar("array_remove(array(T), T) -> array(T)")
 def array_remove(args, out_type, ctx):
-    arr, element = broadcast(args)
-    lists = Lists(arr)
-    ec, vc = _element_codes(lists.elements(), element)
-    keep = ~((ec == vc[lists.rows]) & (ec >= 0))
-    out = keep_elements(lists, keep, out_type)
+    lists, _, vc, hit = _matches(args)
+    out = keep_elements(lists, ~hit, out_type)
     if np.any(vc < 0):  # removing NULL: the result is NULL
         out = ListVector(out_type, out.offsets, out.child, out.null_mask() | (vc < 0))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from tsql.arrays import factorize_rows
-from tsql.types import BIGINT, ArrayType, MapType, RowType
+from tsql.types import BIGINT, BOOLEAN, ArrayType, MapType, RowType
 
 from ..column import ListVector, RowVector, Vector, as_vector, nulls_of
 from .aggregates import _inputs
@@ -131,30 +131,31 @@ def map_concat(args, out_type, ctx):
     return ListVector(out_type, out.offsets, out.child, out.nulls)
 
 
-@REGISTRY.scalar("map_filter(map(K, V), function(K, V, boolean)) -> map(K, V)")
-def map_filter(args, out_type, ctx):
+def _apply_to_entries(args, empty_type):
+    """(lists, keys, values, the lambda's value on every (key, value) entry)."""
     lam = args[1]
     (col,) = broadcast([args[0]], lambda_rows(args, lam))
     lists, keys, values = _entries(col)
-    keep, _ = truth(lam.apply([keys, values], lists.rows)) if len(keys) else (np.zeros(0, bool), None)
+    out = lam.apply([keys, values], lists.rows) if len(keys) else nulls_of(empty_type, 0)
+    return lists, keys, values, out
+
+
+@REGISTRY.scalar("map_filter(map(K, V), function(K, V, boolean)) -> map(K, V)")
+def map_filter(args, out_type, ctx):
+    lists, _, _, verdict = _apply_to_entries(args, BOOLEAN)
+    keep, _ = truth(verdict)
     return keep_elements(lists, keep, out_type)
 
 
 @REGISTRY.scalar("transform_values(map(K, V), function(K, V, U)) -> map(K, U)")
 def transform_values(args, out_type, ctx):
-    lam = args[1]
-    (col,) = broadcast([args[0]], lambda_rows(args, lam))
-    lists, keys, values = _entries(col)
-    new = lam.apply([keys, values], lists.rows) if len(keys) else nulls_of(out_type.value, 0)
+    lists, keys, _, new = _apply_to_entries(args, out_type.value)
     return _make_map(out_type, lists.lengths, keys, new, lists.nulls)
 
 
 @REGISTRY.scalar("transform_keys(map(K, V), function(K, V, U)) -> map(U, V)")
 def transform_keys(args, out_type, ctx):
-    lam = args[1]
-    (col,) = broadcast([args[0]], lambda_rows(args, lam))
-    lists, keys, values = _entries(col)
-    new = lam.apply([keys, values], lists.rows) if len(keys) else nulls_of(out_type.key, 0)
+    lists, _, values, new = _apply_to_entries(args, out_type.key)
     _check_keys(lists.rows, new)
     return _make_map(out_type, lists.lengths, new, values, lists.nulls)
 
@@ -170,14 +171,18 @@ def _group_entries(g, key_col):
     return order, ids, keys, key_codes
 
 
-@REGISTRY.aggregate("map_agg(K, V) -> map(K, V)")
-def map_agg(args, groups, out_type, call):
-    """Each group's key -> value pairs; a key seen twice keeps its first value."""
+def _keyed_rows(args, groups):
+    """(groups, values, then _group_entries) of (key, value) rows, rows with a NULL key left out."""
     key, value = args
     idx = np.flatnonzero(~key.null_mask())
     g = groups.subset(idx) if len(idx) != len(key) else groups
-    key, value = key.take(idx), value.take(idx)
-    order, ids, keys, key_codes = _group_entries(g, key)
+    return (g, value.take(idx)) + _group_entries(g, key.take(idx))
+
+
+@REGISTRY.aggregate("map_agg(K, V) -> map(K, V)")
+def map_agg(args, groups, out_type, call):
+    """Each group's key -> value pairs; a key seen twice keeps its first value."""
+    g, value, order, ids, keys, key_codes = _keyed_rows(args, groups)
     first = _first_in_row(ids, key_codes)
     lengths = np.bincount(ids[first], minlength=g.count).astype(np.int64)
     return _make_map(out_type, lengths, keys.filter(first), value.take(order[first]), lengths == 0)
@@ -212,11 +217,7 @@ def histogram(args, groups, out_type, call):
 @REGISTRY.aggregate("multimap_agg(K, V) -> map(K, array(V))")
 def multimap_agg(args, groups, out_type, call):
     """Each group's keys with the array of all their values, in input order."""
-    key, value = args
-    idx = np.flatnonzero(~key.null_mask())
-    g = groups.subset(idx) if len(idx) != len(key) else groups
-    key, value = key.take(idx), value.take(idx)
-    order, ids, keys, key_codes = _group_entries(g, key)
+    g, value, order, ids, keys, key_codes = _keyed_rows(args, groups)
     entry, first = factorize_rows([ids, key_codes])  # entries numbered by first appearance
     by_entry = np.argsort(entry, kind="stable")
     arrays = make_list(out_type.value, np.bincount(entry).astype(np.int64), value.take(order[by_entry]))

@@ -32,10 +32,31 @@ def create_time_series(args, groups, out_type, call):
     time or value are left out; points with equal times are all kept, in input order."""
     (t, v), g = _inputs(args, groups)
     times = as_vector(t).values.astype(np.int64)
-    order = np.lexsort((times, g.ids))  # stable: equal times keep their input order
+    order = order_by_group(g.ids, g.count, times)  # stable: equal times keep their input order
     sizes = g.sizes()
-    child = RowVector(out_type.row, [Vector(TIMESTAMP, times[order]), v.take(order)])
+    if order is None:
+        child = RowVector(out_type.row, [Vector(TIMESTAMP, times), v])
+    else:
+        child = RowVector(out_type.row, [Vector(TIMESTAMP, times[order]), v.take(order)])
     return make_list(out_type, sizes, child, sizes == 0)
+
+
+def order_by_group(ids: np.ndarray, count: int, key: np.ndarray | None = None) -> np.ndarray | None:
+    """A stable order of rows by group number, then by `key` within a group; None when the
+    rows are in that order already (series-major scans usually are)."""
+    grouped = len(ids) < 2 or bool(np.all(ids[1:] >= ids[:-1]))
+    if grouped and (key is None or len(key) < 2 or bool(np.all((key[1:] >= key[:-1]) | (ids[1:] != ids[:-1])))):
+        return None
+    if key is not None and not grouped:
+        return np.lexsort((key, ids))
+    # group numbers fit 16 bits more often than not: numpy sorts those with a radix sort
+    order = np.argsort(ids.astype(np.uint16) if count <= 2**16 else ids, kind="stable") if not grouped \
+        else np.arange(len(ids))
+    if key is not None:
+        k, sid = key[order], ids[order]
+        if not np.all((k[1:] >= k[:-1]) | (sid[1:] != sid[:-1])):
+            order = order[np.lexsort((k, sid))]
+    return order
 
 
 # --- the flat view of many timeseries ------------------------------------------------------------

@@ -172,3 +172,17 @@ def test_hyperloglog_partials_merge_within_the_standard_error():
 def test_hyperloglog_small_counts_are_exact_enough():
     sketch = HyperLogLogs.build(Vector(BIGINT, np.array([1, 2, 3, 3, 2, 1, 7], dtype=np.int64)), np.zeros(7, np.int64), 1)
     assert sketch.estimate().tolist() == [4]
+
+
+def test_large_groups_take_the_selection_path_with_the_same_answers():
+    from tsql.executor.functions.sketches import exact_percentiles
+
+    rng = np.random.default_rng(13)
+    ids = rng.integers(0, 3, 9000)
+    x = rng.normal(size=9000)
+    ps = np.array([0.0, 0.3, 0.5, 0.999, 1.0])
+    selected, present = exact_percentiles(x, None, Groups(ids, 3), ps)  # >= 1024 rows a group
+    sorted_, _ = exact_percentiles(x, np.ones(9000, np.int64), Groups(ids, 3), ps)  # weights: the sort path
+    assert present.all() and np.array_equal(selected, sorted_)
+    for k in range(3):
+        assert list(selected[k]) == list(np.percentile(x[ids == k], ps * 100, method="inverted_cdf"))

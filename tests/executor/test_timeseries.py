@@ -53,6 +53,12 @@ def test_create_time_series_sorts_by_time_and_keeps_duplicates(db):
     assert got == {"a": [(0, 0.0), (10, 1.0), (10, 5.0), (20, 2.0)]}
 
 
+def test_create_time_series_of_interleaved_groups(db):
+    rows = db.query("SELECT g, create_time_series(from_unixtime(t), v) FROM (VALUES ('b', 5, 1.0), ('a', 9, 2.0), "
+                    "('b', 1, 3.0), ('a', 2, 4.0), ('b', 3, 5.0)) AS x(g, t, v) GROUP BY g ORDER BY g").rows
+    assert [(g, plain(ts)) for g, ts in rows] == [("a", [(2, 4.0), (9, 2.0)]), ("b", [(1, 3.0), (3, 5.0), (5, 1.0)])]
+
+
 def test_create_time_series_skips_null_values(db):
     assert per_series(db, {"a": [(0, 1), (10, None), (20, 3)]}, "ts") == {"a": [(0, 1.0), (20, 3.0)]}
 
