@@ -175,7 +175,11 @@ def _interpolation(kind: str):
         if kind == "fill":
             fill = args[2]
             fills = fill.take(rows)
-            if len(points.t):
+            if len(points.t) and isinstance(points.values, Vector) and isinstance(fills, Vector):
+                observed = points.values
+                values = Vector(value_type, np.where(exact, observed.values[jj], fills.values),
+                                np.where(exact, observed.null_mask()[jj], fills.null_mask()))
+            elif len(points.t):
                 from ..evaluate import scatter
 
                 hit = np.flatnonzero(exact)

@@ -343,3 +343,9 @@ def test_wrong_argument_types_are_validation_errors(db):
         db.query("SELECT interpolate_linear(1.0, from_unixtime(0))")
     with pytest.raises(ValidationError, match="Unexpected parameters"):
         per_series(db, SERIES, "derivative_linear(ts, 1month)")
+
+
+def test_interpolate_fill_of_varchar_series(db):
+    res = db.query("SELECT interpolate_fill(create_time_series(from_unixtime(t), v), "
+                   "sequence(from_unixtime(0), from_unixtime(20), 10s), 'gap') FROM (VALUES (0, 'x'), (20, 'y')) AS x(t, v)")
+    assert [plain(p) for p in res.scalar()] == [(0, "x"), (10, "gap"), (20, "y")]
