@@ -14,12 +14,12 @@ import numpy as np
 
 from tsql.arrays import factorize_rows, ranges_to_index
 from tsql.planner.expressions import ColumnRef, Lambda, LambdaVar, OuterRef, Subquery
-from tsql.types import BIGINT, BOOLEAN, VARCHAR, ArrayType, RowType
+from tsql.types import BIGINT, BOOLEAN, VARCHAR
 
 from ..column import Column, ListVector, RowVector, Vector, as_vector, concat, nulls_of
 from ..grouping import codes, sort_ranks
 from .cast import cast
-from .registry import REGISTRY, fail, object_array
+from .registry import REGISTRY, fail
 
 # A guard against a query asking for a billion-element array by mistake (tsql's choice;
 # Presto's limit of 10,000 is too small for a day of second-by-second timestamps).
@@ -604,4 +604,4 @@ def zip_with(args, out_type, ctx):
 
 
 __all__ = ["Lists", "make_list", "keep_elements", "broadcast", "filter_lists", "reduce_lists", "lambda_rows",
-           "truth", "MAX_ELEMENTS", "ArrayType", "RowType", "object_array"]
+           "truth", "MAX_ELEMENTS"]

@@ -13,7 +13,7 @@ import numpy as np
 from tsql.arrays import factorize_rows
 from tsql.types import BIGINT, BOOLEAN, ArrayType, MapType, RowType
 
-from ..column import ListVector, RowVector, Vector, as_vector, nulls_of
+from ..column import ListVector, RowVector, Vector, nulls_of
 from .aggregates import _inputs
 from .array import Lists, _element_codes, _first_in_row, _gather, broadcast, concat_arrays, keep_elements, \
     lambda_rows, make_list, truth
@@ -225,4 +225,4 @@ def multimap_agg(args, groups, out_type, call):
     return _make_map(out_type, lengths, keys.take(first), arrays, lengths == 0)
 
 
-__all__ = ["entry_type", "as_vector"]
+__all__ = ["entry_type"]
