@@ -190,17 +190,16 @@ def _interpolation(kind: str):
             return _result(value_type, times, rows, np.ones(len(times), dtype=bool), values, points.n, nulls, as_list)
         # linear and cubic spline: only between the first and last point
         ends = points.starts[rows] + points.lengths[rows]
-        inside = found & (j + 1 < ends)
-        present = exact | inside
-        y = points.y
-        out = np.full(len(times), np.nan)
-        if len(points.t):
-            out[exact] = y[jj[exact]]
-            between = inside & ~exact
-            if kind == "spline":
-                out[between] = _spline_values(points, jj[between], times[between])
-            else:
-                out[between] = _linear_values(points, jj[between], times[between])
+        present = exact | (found & (j + 1 < ends))
+        if len(points.t) < 2:
+            out = points.y[jj] if len(points.t) else np.full(len(times), np.nan)
+        else:
+            # every query at once (no masked subsets); a query with no next point in its row
+            # reads a neighbour that does not belong to it, and is not `present`
+            k = np.minimum(jj, len(points.t) - 2)
+            with np.errstate(all="ignore"):
+                out = _spline_values(points, k, times) if kind == "spline" else _linear_values(points, k, times)
+            out = np.where(exact, points.y[jj], out)
         return _result(DOUBLE, times, rows, present, Vector(DOUBLE, out), points.n, nulls, as_list)
 
     return kernel
@@ -214,16 +213,13 @@ def _linear_values(points: Points, j: np.ndarray, times: np.ndarray) -> np.ndarr
 
 def _spline_values(points: Points, j: np.ndarray, times: np.ndarray) -> np.ndarray:
     """Natural cubic spline through each row's points (rows of fewer than 3: linear)."""
-    out = _linear_values(points, j, times)
-    rows = points.rows[j]
-    use = points.lengths[rows] >= 3
+    linear = _linear_values(points, j, times)
+    use = points.lengths[points.rows[j]] >= 3
     if not use.any():
-        return out
+        return linear
     b, c, d = _natural_spline(points)
-    jj = j[use]
-    dx = (times[use] - points.t[jj]) / NS_PER_SECOND
-    out[use] = points.y[jj] + dx * (b[jj] + dx * (c[jj] + dx * d[jj]))
-    return out
+    dx = (times - points.t[j]) / NS_PER_SECOND
+    return np.where(use, points.y[j] + dx * (b[j] + dx * (c[j] + dx * d[j])), linear)
 
 
 def _natural_spline(points: Points):
