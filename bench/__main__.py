@@ -7,6 +7,7 @@ import sys
 
 # name -> module with a main(argv) function
 BENCHMARKS = {
+    "timeseries": "bench.timeseries",
     "tsbs": "bench.tsbs",
 }
 

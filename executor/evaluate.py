@@ -14,6 +14,7 @@ from tsql.errors import QueryExecutionError
 from tsql.planner.expressions import (
     Call, Case, Cast, Coalesce, ColumnRef, Expr, Lambda, LambdaVar, Literal, OuterRef, Subquery, Try,
 )
+from tsql.planner.signatures import FunctionType
 from tsql.types import BOOLEAN, ArrayType, MapType, RowType, TimeSeriesType, Type
 
 from .column import Batch, Column, DictVector, Vector, as_vector, concat, constant, dtype_of, nulls_of
@@ -37,7 +38,10 @@ class LambdaValue:
     def apply(self, params: list, rows: np.ndarray) -> Column:
         refs = any(isinstance(e, (ColumnRef, OuterRef)) for e in self.lam.body.walk())
         batch = self.batch.take(rows) if refs else Batch([], len(rows))
-        inner = self.ctx.with_lambda(dict(zip(self.lam.params, params)))
+        # variables of enclosing lambdas hold one value per row of this batch: follow `rows`
+        bindings = {k: v.take(rows) for k, v in self.ctx.lambdas.items() if len(v) == len(self.batch)}
+        bindings.update(zip(self.lam.params, params))
+        inner = self.ctx.with_lambda(bindings)
         return evaluate_full(self.lam.body, batch, inner)
 
 
@@ -85,10 +89,17 @@ def _call(expr: Call, batch: Batch, ctx) -> Column:
     args = []
     for a in expr.args:
         args.append(LambdaValue(a, batch, ctx) if isinstance(a, Lambda) else evaluate(a, batch, ctx))
-    kernel = REGISTRY.kernel_for(expr.function, tuple(a.type for a in expr.args))
+    kernel = REGISTRY.kernel_for(expr.function, tuple(_arg_type(a) for a in expr.args))
     if args and all(len(a) == 1 for a in args) and len(batch) != 1 and not expr.deterministic:
         args = [a.broadcast(len(batch)) if not isinstance(a, LambdaValue) else a for a in args]
     return kernel(args, expr.type, ctx)
+
+
+def _arg_type(arg: Expr) -> Type:
+    """An argument's type for overload resolution (a lambda: its function type)."""
+    if isinstance(arg, Lambda):
+        return FunctionType(tuple(arg.param_types), arg.type)
+    return arg.type
 
 
 def _subset(batch: Batch, idx: np.ndarray) -> Batch:

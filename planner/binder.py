@@ -1183,22 +1183,29 @@ class Binder:
         resolved = resolve(sigs, arg_types)
         if resolved is None:
             raise self._no_match(name, [b.type if b is not None else "lambda" for b in bound], node)
-        # bind each lambda body with its parameter types, then resolve again with its result type
+        # bind each lambda body with its parameter types, then resolve again with its result type;
+        # a result type may widen a type variable (reduce's state: 0 -> double), so rebind the
+        # lambdas whose parameter types changed until they agree
         args = list(bound)
-        for i, lam in enumerate(lambdas):
-            if lam is None:
-                continue
-            ftype = resolved.params[i]
-            params = [p.name for p in lam.expressions]
-            inner = dict(ctx.lambdas)
-            for p, t in zip(params, ftype.params):
-                inner[p] = LambdaVar(p, t)
-            body = self.bind_expr(lam.this, replace(ctx, lambdas=inner, hook=None))
-            args[i] = Lambda(tuple(params), tuple(ftype.params), body, body.type)
-            arg_types[i] = FunctionType(tuple(ftype.params), body.type)
-        resolved = resolve(sigs, arg_types)
-        if resolved is None:
-            raise self._no_match(name, [str(t) for t in arg_types], node)
+        bound_params = {}
+        for _ in range(3):
+            for i, lam in enumerate(lambdas):
+                if lam is None or bound_params.get(i) == resolved.params[i].params:
+                    continue
+                ftype = resolved.params[i]
+                params = [p.name for p in lam.expressions]
+                inner = dict(ctx.lambdas)
+                for p, t in zip(params, ftype.params):
+                    inner[p] = LambdaVar(p, t)
+                body = self.bind_expr(lam.this, replace(ctx, lambdas=inner, hook=None))
+                args[i] = Lambda(tuple(params), tuple(ftype.params), body, body.type)
+                arg_types[i] = FunctionType(tuple(ftype.params), body.type)
+                bound_params[i] = ftype.params
+            resolved = resolve(sigs, arg_types)
+            if resolved is None:
+                raise self._no_match(name, [str(t) for t in arg_types], node)
+            if all(bound_params[i] == resolved.params[i].params for i in bound_params):
+                break
         final = []
         for a, t in zip(args, resolved.params):
             if isinstance(a, Lambda):
@@ -1324,7 +1331,14 @@ class Binder:
             value = self.functions.fold(expr)
         except (QueryExecutionError, ValidationError):
             return expr
-        return Literal(value, expr.type)
+        return Literal(_frozen(value), expr.type)
+
+
+def _frozen(value):
+    """A folded value as a Literal holds it: arrays as tuples, so expressions stay hashable."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _column_node(f: Field, near) -> exp.Column:

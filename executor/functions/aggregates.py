@@ -15,7 +15,7 @@ import pandas as pd
 from tsql.types import BIGINT, BOOLEAN, DOUBLE, VARCHAR
 
 from ..column import Column, DictVector, ListVector, Vector, as_vector, nulls_of
-from .registry import REGISTRY, fail
+from .registry import REGISTRY
 
 ORDERABLE = ("bigint", "integer", "double", "varchar", "boolean", "timestamp", "date", "time",
              "interval day to second", "interval year to month")
@@ -329,7 +329,7 @@ REGISTRY.aggregate(*(f"max_by(T, {t}) -> T" for t in ORDERABLE))(_by(True))
 REGISTRY.aggregate(*(f"min_by(T, {t}) -> T" for t in ORDERABLE))(_by(False))
 
 
-# --- collections and sketches -------------------------------------------------------------------
+# --- collections (the approximate aggregates are in sketches.py) ---------------------------------
 
 @REGISTRY.aggregate("array_agg(T) -> array(T)")
 def array_agg(args, groups, out_type, call):
@@ -339,38 +339,6 @@ def array_agg(args, groups, out_type, call):
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     child = x.take(order)
     return ListVector(out_type, offsets, child, counts == 0)
-
-
-@REGISTRY.aggregate("approx_distinct(T) -> bigint", "approx_distinct(T, double) -> bigint")
-def approx_distinct(args, groups, out_type, call):
-    """Exact distinct counts (within any error bound Timestream allows)."""
-    (x,), g = _inputs(args[:1], groups)
-    codes = x.codes if isinstance(x, DictVector) else pd.factorize(as_vector(x).values)[0]
-    from tsql.arrays import factorize_rows
-
-    _, first = factorize_rows([g.ids, np.asarray(codes, dtype=np.int64)])
-    return Vector(BIGINT, np.bincount(g.ids[first], minlength=g.count).astype(np.int64))
-
-
-def percentile_of_sorted(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray, p: float) -> np.ndarray:
-    """Nearest-rank percentile per group of values sorted by (group, value)."""
-    k = np.clip(np.ceil(p * sizes).astype(np.int64) - 1, 0, np.maximum(sizes - 1, 0))
-    return values[np.minimum(starts + k, len(values) - 1)] if len(values) else np.zeros(len(sizes))
-
-
-@REGISTRY.aggregate(*(f"approx_percentile({t}, double) -> {t}" for t in ("bigint", "double")),
-                    *(f"approx_percentile({t}, double, double) -> {t}" for t in ("bigint", "double")))
-def approx_percentile(args, groups, out_type, call):
-    (x,), g = _inputs(args[:1], groups)
-    p = as_vector(args[1]).values[0]
-    if not 0 <= p <= 1:
-        fail("Percentile must be between 0 and 1")
-    v = as_vector(x).values
-    order = np.lexsort((v, g.ids))
-    sizes = g.sizes()
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    out = percentile_of_sorted(v[order], starts, sizes, float(p))
-    return _result(out_type, out, sizes > 0)
 
 
 __all__ = ["Groups", "VARCHAR"]
