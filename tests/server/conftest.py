@@ -70,9 +70,9 @@ class ServerProcess:
             return [json.loads(line) for line in f if line.strip()]
 
 
-def client(service: str, url: str, key: str = "AKIDTEST", secret: str = "not-a-real-secret", **config):
+def client(service: str, url: str, key: str = "AKIDTEST", secret: str = "not-a-real-secret", verify=None, **config):
     session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=REGION)
-    return session.client(service, endpoint_url=url, config=Config(**config) if config else None)
+    return session.client(service, endpoint_url=url, verify=verify, config=Config(**config) if config else None)
 
 
 def metric_value(text: str, name: str, labels: str = "") -> float:

@@ -137,8 +137,10 @@ class Server:
     def endpoint(self, host_header: str | None) -> Endpoint:
         return Endpoint.from_host_header(self.scheme, host_header, self.host, self.port)
 
-    def handle(self, handler: "_Handler", body: bytes) -> Response:
-        """Authenticate, admit and answer one API call."""
+    def handle(self, handler: "_Handler", body: bytes, finish) -> None:
+        """Authenticate, admit and answer one API call; `finish(response)` sends the
+        response (and logs it) while the request still holds its admission slot, so a
+        graceful shutdown waits for the answer to be on its way."""
         op = Protocol.operation_from_target(handler.headers.get("X-Amz-Target"))
         request = Request(op, body, request_id=handler.request_id, endpoint=self.endpoint(handler.headers.get("Host")),
                           user_agent=" ".join(filter(None, (handler.headers.get("User-Agent"),
@@ -150,7 +152,7 @@ class Server:
                     handler.command, url.path, url.query, list(handler.headers.items()), body, secure=self.tls is not None
                 )
             except AuthError as e:
-                return error_response(e, op, request.request_id)
+                return finish(error_response(e, op, request.request_id))
         else:
             request.principal = ANONYMOUS
         handler.principal = request.principal
@@ -159,10 +161,10 @@ class Server:
         except (ThrottlingError, ServiceUnavailableError) as e:
             if isinstance(e, ThrottlingError):
                 self.metrics.throttled.inc()
-            return error_response(e, op, request.request_id)
+            return finish(error_response(e, op, request.request_id))
         self.metrics.in_flight.inc()
         try:
-            return self.protocol.handle(request)
+            finish(self.protocol.handle(request))
         finally:
             self.metrics.in_flight.dec()
             self.admission.leave()
@@ -260,34 +262,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_id = str(uuid.uuid4())
         self.principal = None
         body = b""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            response = error_response(ValidationError("Requests must have a Content-Length; chunked bodies are "
-                                                      "not supported."), "", self.request_id)
-            self.close_connection = True
-        else:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0:
-                response = error_response(ValidationError("Invalid Content-Length."), "", self.request_id)
+
+        def finish(response: Response) -> None:
+            if app.admission.draining:
                 self.close_connection = True
-            elif length > app.max_request_bytes:
-                response = error_response(ValidationError(
-                    f"Request size {length} bytes exceeds the limit of {app.max_request_bytes} bytes."),
-                    Protocol.operation_from_target(self.headers.get("X-Amz-Target")), self.request_id)
-                response.status = 413
-                self.close_connection = True  # the unread body makes the connection unusable
-            else:
-                body = self.rfile.read(length)
-                if len(body) < length:
-                    self.close_connection = True
-                    return
-                response = app.handle(self, body)
-        if app.admission.draining:
+            self._send(response.status, response.headers, response.body)
+            app.record(self, response, time.perf_counter() - started, len(body))
+
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self.close_connection = True
-        self._send(response.status, response.headers, response.body)
-        app.record(self, response, time.perf_counter() - started, len(body))
+            return finish(error_response(ValidationError(
+                "Requests must have a Content-Length; chunked bodies are not supported."), "", self.request_id))
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            return finish(error_response(ValidationError("Invalid Content-Length."), "", self.request_id))
+        if length > app.max_request_bytes:
+            response = error_response(ValidationError(
+                f"Request size {length} bytes exceeds the limit of {app.max_request_bytes} bytes."),
+                Protocol.operation_from_target(self.headers.get("X-Amz-Target")), self.request_id)
+            response.status = 413
+            self.close_connection = True  # the unread body makes the connection unusable
+            return finish(response)
+        body = self.rfile.read(length)
+        if len(body) < length:  # the client went away
+            self.close_connection = True
+            return
+        app.handle(self, body, finish)
 
     def do_GET(self):
         app = self.server.app

@@ -394,6 +394,7 @@ class Protocol:
     # --- endpoints --------------------------------------------------------------------------
 
     def describe_endpoints(self, body, request, response):
+        self._authorize(request, "DescribeEndpoints", "*")
         endpoint = request.endpoint or Endpoint("http", "127.0.0.1", 8086)
         return {"Endpoints": [{"Address": endpoint_address(endpoint, request.user_agent),
                                "CachePeriodInMinutes": ENDPOINT_CACHE_MINUTES}]}
