@@ -8,6 +8,7 @@ import sys
 # name -> module with a main(argv) function
 BENCHMARKS = {
     "tsbs": "bench.tsbs",
+    "server": "bench.server",
 }
 
 

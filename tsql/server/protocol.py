@@ -276,8 +276,12 @@ def error_body(error: Error) -> dict:
 
 def error_response(error: Error, operation: str = "", request_id: str | None = None) -> Response:
     request_id = request_id or str(uuid.uuid4())
-    return Response(error.http_status, json.dumps(error_body(error)).encode(), _headers(request_id, error.aws_type),
+    return Response(error.http_status, _json(error_body(error)), _headers(request_id, error.aws_type),
                     operation, error.aws_type)
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _headers(request_id: str, error_type: str | None = None) -> dict:
@@ -368,7 +372,7 @@ class Protocol:
                 raise SerializationError(f"The request body is not valid JSON: {e}") from None
             validate(op, body)
             output = handler(body, request, response)
-            response.body = json.dumps(output, ensure_ascii=False).encode()
+            response.body = _json(output)
         except Error as e:
             if isinstance(e, RejectedRecordsError):
                 response.records_rejected = len(e.rejected_records)
@@ -376,13 +380,13 @@ class Protocol:
             response.status = e.http_status
             response.error = e.aws_type
             response.headers = _headers(request.request_id, e.aws_type)
-            response.body = json.dumps(error_body(e), ensure_ascii=False).encode()
+            response.body = _json(error_body(e))
         except Exception:  # the service boundary: log the bug, answer as AWS does, leak nothing
             log.exception("InternalServerException in %s (request %s)", op, request.request_id)
             e = _internal(request.request_id)
             response.status, response.error = e.http_status, e.aws_type
             response.headers = _headers(request.request_id, e.aws_type)
-            response.body = json.dumps(error_body(e)).encode()
+            response.body = _json(error_body(e))
         return response
 
     # --- permissions ----------------------------------------------------------------------
