@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
 
+from tsql.cli import default_data_dir, open_database
+
 from .http import MAX_REQUEST_BYTES, AuditLog, Server, audit_stream, is_loopback, tls_context
 
 DEFAULT_PORT = 8086
-
-
-def _default_data_dir() -> str:
-    # the same place the shell uses: $TSQL_DATA, else $XDG_DATA_HOME/tsql, else ~/.local/share/tsql
-    if os.environ.get("TSQL_DATA"):
-        return os.environ["TSQL_DATA"]
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return os.path.join(base, "tsql")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
     )
     where = p.add_mutually_exclusive_group()
     where.add_argument("--data", metavar="PATH",
-                       help=f"database directory (default: {_default_data_dir()}; $TSQL_DATA overrides)")
+                       help=f"database directory (default: {default_data_dir()}; $TSQL_DATA overrides)")
     where.add_argument("--memory", action="store_true", help="keep everything in memory (lost at exit)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; any other "
                    "than loopback needs --credentials)")
@@ -88,11 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
         return fail(f"TLS: {e}")
 
-    path = None if args.memory else os.path.abspath(args.data or _default_data_dir())
     try:
-        db = tsql.connect(path)
+        db = tsql.connect() if args.memory else open_database(args.data, sys.stderr)
     except Error as e:
         return fail(str(e))
+    path = db.path
     audit = AuditLog(audit_stream(args.audit_log))
     protocol = Protocol(db, TagStore(path), QueryCache())
     try:
