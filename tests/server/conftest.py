@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import boto3
@@ -73,6 +74,16 @@ class ServerProcess:
 def client(service: str, url: str, key: str = "AKIDTEST", secret: str = "not-a-real-secret", verify=None, **config):
     session = boto3.session.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=REGION)
     return session.client(service, endpoint_url=url, verify=verify, config=Config(**config) if config else None)
+
+
+def post(url: str, body: bytes, headers: dict) -> tuple[int, dict]:
+    """A raw POST (no SDK): (HTTP status, JSON body)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
 
 
 def metric_value(text: str, name: str, labels: str = "") -> float:

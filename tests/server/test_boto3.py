@@ -4,14 +4,11 @@ exception classes botocore raises for each AWS error."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import urllib.error
-import urllib.request
 
 import boto3
 import pytest
 
-from .conftest import REGION, client, now_ms, record
+from .conftest import REGION, client, now_ms, post, record
 
 
 def test_describe_endpoints_answers_the_address_boto3_uses(server, write, query):
@@ -314,12 +311,7 @@ def _post(server, target: str | None, body: bytes) -> tuple[int, dict]:
     headers = {"Content-Type": "application/x-amz-json-1.0"}
     if target:
         headers["X-Amz-Target"] = target
-    request = urllib.request.Request(server.url + "/", data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return post(server.url + "/", body, headers)
 
 
 def test_malformed_requests(server):

@@ -139,7 +139,7 @@ def limited(tmp_path_factory):
 
 
 def test_a_saturated_server_answers_throttling(limited):
-    sql = _slow_query(150)
+    sql = _slow_query(250)
     clients = [client("timestream-query", limited.url, **RETRIES_OFF) for _ in range(8)]
     start = threading.Barrier(len(clients))
     outcomes: list = []

@@ -188,7 +188,7 @@ class Server:
         if self.audit is not None:
             principal = handler.principal
             entry = {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z",
+                "time": _iso_now(),
                 "request_id": handler.request_id,
                 "remote": handler.client_address[0],
                 "key_id": (principal.access_key_id or None) if principal is not None else None,
@@ -319,6 +319,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             self.close_connection = True
+
+
+def _iso_now() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
 def is_loopback(host: str) -> bool:
