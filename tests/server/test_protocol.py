@@ -267,3 +267,18 @@ def test_boto3_in_process_round_trip(protocol):
     with pytest.raises(w.exceptions.ConflictException):
         w.create_database(DatabaseName="inproc")
     assert q.query(QueryString="SELECT 40 + 2 AS answer")["Rows"] == [{"Data": [{"ScalarValue": "42"}]}]
+
+
+def test_tag_and_list_token_errors(protocol):
+    assert call(protocol, "CreateDatabase", {"DatabaseName": "db1", "Tags": [{"Key": "aws:owner", "Value": "x"}]}) == (
+        400, {"__type": "ValidationException", "Message": "Tag keys starting with 'aws:' are reserved: 'aws:owner'."})
+    assert call(protocol, "ListDatabases")[1] == {"Databases": []}  # nothing was created
+    call(protocol, "CreateDatabase", {"DatabaseName": "db1"})
+    arn = "arn:aws:timestream:us-east-1:123456789012:database/db1"  # region and account are not checked
+    assert call(protocol, "TagResource", {"ResourceARN": arn, "Tags": [{"Key": "a", "Value": "1"},
+                                                                    {"Key": "a", "Value": "2"}]})[1]["Message"] == \
+        "Duplicate tag keys are not allowed."
+    assert call(protocol, "TagResource", {"ResourceARN": arn, "Tags": [{"Key": "a", "Value": "1"}]})[0] == 200
+    assert call(protocol, "ListTagsForResource", {"ResourceARN": arn})[1] == {"Tags": [{"Key": "a", "Value": "1"}]}
+    assert call(protocol, "ListTables", {"NextToken": "%%%"})[1] == {
+        "__type": "ValidationException", "Message": "Invalid pagination token"}

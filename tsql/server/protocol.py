@@ -16,12 +16,16 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+
 from tsql.database import ACCOUNT, REGION
 from tsql.errors import Error, InternalServerError, RejectedRecordsError, ResourceNotFoundError, ValidationError
+from tsql.planner import ast as tsast
+from tsql.planner import parse
 
 from .auth import ANONYMOUS, Principal
 from .queries import QueryCache, new_query_id, page
-from .tags import TagStore
+from .tags import TagStore, check_tags
 
 log = logging.getLogger("tsql.server")
 
@@ -377,16 +381,12 @@ class Protocol:
             if isinstance(e, RejectedRecordsError):
                 response.records_rejected = len(e.rejected_records)
                 response.records_ingested = max(0, len(body.get("Records", [])) - len(e.rejected_records))
-            response.status = e.http_status
-            response.error = e.aws_type
-            response.headers = _headers(request.request_id, e.aws_type)
-            response.body = _json(error_body(e))
+            _fail(response, e, request.request_id)
         except Exception:  # the service boundary: log the bug, answer as AWS does, leak nothing
             log.exception("InternalServerException in %s (request %s)", op, request.request_id)
-            e = _internal(request.request_id)
-            response.status, response.error = e.http_status, e.aws_type
-            response.headers = _headers(request.request_id, e.aws_type)
-            response.body = _json(error_body(e))
+            _fail(response, InternalServerError(
+                f"An internal error occurred (request {request.request_id}); the server log has details."
+            ), request.request_id)
         return response
 
     # --- permissions ----------------------------------------------------------------------
@@ -409,7 +409,7 @@ class Protocol:
         name = response.database = body["DatabaseName"]
         self._authorize(request, "CreateDatabase", database_arn(name))
         tags = body.get("Tags") or []
-        TagStore._check(tags)
+        check_tags(tags)
         described = self.db.create_database(name, body.get("KmsKeyId"))
         self.tags.replace(database_arn(name), tags)
         return {"Database": described}
@@ -449,7 +449,7 @@ class Protocol:
     def create_table(self, body, request, response):
         database, table = self._table_request(body, request, response, "CreateTable")
         tags = body.get("Tags") or []
-        TagStore._check(tags)
+        check_tags(tags)
         options = _retention(body)
         options["partition_key"] = _partition_key(body.get("Schema"))
         described = self.db.create_table(database, table, **options)
@@ -552,11 +552,6 @@ class Protocol:
         DescribeTable for DESCRIBE. Only restricted keys pay for the extra parse."""
         if request.principal.unrestricted:
             return
-        from sqlglot import exp
-
-        from tsql.planner import parse
-        from tsql.planner import ast as tsast
-
         tree = parse(sql)
         while isinstance(tree, tsast.Explain):
             tree = tree.this
@@ -629,8 +624,10 @@ class Protocol:
         return {}
 
 
-def _internal(request_id: str) -> Error:
-    return InternalServerError(f"An internal error occurred (request {request_id}); the server log has details.")
+def _fail(response: Response, error: Error, request_id: str) -> None:
+    response.status, response.error = error.http_status, error.aws_type
+    response.headers = _headers(request_id, error.aws_type)
+    response.body = _json(error_body(error))
 
 
 def _retention(body: dict) -> dict:

@@ -17,6 +17,15 @@ MAX_TAGS = 200
 FILE = "server-tags.json"
 
 
+def check_tags(tags: list[dict]) -> None:
+    keys = [t["Key"] for t in tags]
+    if len(set(keys)) != len(keys):
+        raise ValidationError("Duplicate tag keys are not allowed.")
+    for k in keys:
+        if k.lower().startswith("aws:"):
+            raise ValidationError(f"Tag keys starting with 'aws:' are reserved: '{k}'.")
+
+
 class TagStore:
     def __init__(self, directory: str | None = None):
         self.path = os.path.join(directory, FILE) if directory is not None else None
@@ -32,7 +41,7 @@ class TagStore:
 
     def replace(self, arn: str, tags: list[dict]) -> None:
         """Set the tags of a resource being created (dropping any a former namesake had)."""
-        self._check(tags)
+        check_tags(tags)
         with self._lock:
             self._tags.pop(arn, None)
             if tags:
@@ -40,7 +49,7 @@ class TagStore:
             self._save()
 
     def tag(self, arn: str, tags: list[dict]) -> None:
-        self._check(tags)
+        check_tags(tags)
         with self._lock:
             merged = dict(self._tags.get(arn, {}))
             merged.update({t["Key"]: t["Value"] for t in tags})
@@ -68,15 +77,6 @@ class TagStore:
                 del self._tags[a]
             if gone:
                 self._save()
-
-    @staticmethod
-    def _check(tags: list[dict]) -> None:
-        keys = [t["Key"] for t in tags]
-        if len(set(keys)) != len(keys):
-            raise ValidationError("Duplicate tag keys are not allowed.")
-        for k in keys:
-            if k.lower().startswith("aws:"):
-                raise ValidationError(f"Tag keys starting with 'aws:' are reserved: '{k}'.")
 
     def _save(self) -> None:
         if self.path is not None:
