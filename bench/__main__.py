@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = {
     "timeseries": "bench.timeseries",
     "tsbs": "bench.tsbs",
+    "server": "bench.server",
 }
 
 

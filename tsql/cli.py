@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "demo": "tsql.demo:main",
     "query": "tsql.commands:query_main",
     "load": "tsql.commands:load_main",
+    "serve": "tsql.server.cli:main",
 }
 
 

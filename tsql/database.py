@@ -114,11 +114,19 @@ class Database:
         return self.describe_table(database, table)
 
     def update_table(self, database: str, table: str, memory_retention_hours: int | None = None,
-                     magnetic_retention_days: int | None = None, magnetic_store_writes: bool | None = None) -> dict:
+                     magnetic_retention_days: int | None = None, magnetic_store_writes: bool | None = None,
+                     partition_enforcement: str | None = None) -> dict:
+        """Change a table's retention, magnetic-store writes, or the EnforcementInRecord
+        (REQUIRED | OPTIONAL) of its dimension partition key."""
         self._check_open()
+        if partition_enforcement is not None:
+            info = self.storage.catalog.table(database, table)
+            if info.partition_key.type != "DIMENSION" or partition_enforcement not in ("REQUIRED", "OPTIONAL"):
+                raise ValidationError("Only a dimension partition key has an enforcement: REQUIRED or OPTIONAL.")
         self.storage.update_table(
             database, table, memory_retention_hours=memory_retention_hours,
             magnetic_retention_days=magnetic_retention_days, magnetic_store_writes=magnetic_store_writes,
+            partition_enforcement=partition_enforcement,
         )
         return self.describe_table(database, table)
 
