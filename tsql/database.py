@@ -24,6 +24,7 @@ from .planner.plan import Explain, Plan, TableColumn
 from .result import ColumnInfo, QueryStatus, Result
 from .storage.catalog import PartitionKey, TableInfo
 from .storage.engine import Storage
+from .storage.magnetic import MagneticSettings
 from .types import MEASURE_TYPES, TIMESTAMP, VARCHAR, Type
 
 REGION = "local"
@@ -31,12 +32,20 @@ ACCOUNT = "000000000000"
 
 
 class Database:
-    """A tsql database: persistent under `path`, or in memory when `path` is None."""
+    """A tsql database: persistent under `path`, or in memory when `path` is None.
 
-    def __init__(self, path: str | None = None, clock: Clock | None = None):
+    While it is open, a background thread moves data older than each table's memory
+    retention to the magnetic store, deletes data past the magnetic retention, compacts
+    magnetic files and checkpoints the WAL, every `maintenance_interval` seconds (None:
+    never; `maintain()` does it on demand). `magnetic` sets how magnetic partitions are
+    cut (storage.magnetic.MagneticSettings) for tables created from then on."""
+
+    def __init__(self, path: str | None = None, clock: Clock | None = None,
+                 maintenance_interval: float | None = 60.0, magnetic: MagneticSettings | None = None):
         self.path = os.path.abspath(path) if path is not None else None
         self.clock = clock or SystemClock()
-        self.storage = Storage(self.path, now_ns=self.clock.now_ns)
+        self.storage = Storage(self.path, now_ns=self.clock.now_ns, settings=magnetic,
+                               maintenance_interval=maintenance_interval)
         self._catalog = _CatalogView(self.storage)
         self._functions = _Functions()
         self._query_ids = itertools.count(1)
@@ -117,7 +126,8 @@ class Database:
                      magnetic_retention_days: int | None = None, magnetic_store_writes: bool | None = None,
                      partition_enforcement: str | None = None) -> dict:
         """Change a table's retention, magnetic-store writes, or the EnforcementInRecord
-        (REQUIRED | OPTIONAL) of its dimension partition key."""
+        (REQUIRED | OPTIONAL) of its dimension partition key, at once; data moves to the
+        magnetic store or expires on the next maintenance pass."""
         self._check_open()
         if partition_enforcement is not None:
             info = self.storage.catalog.table(database, table)
@@ -156,6 +166,29 @@ class Database:
         records named by `measure_name`)."""
         self._check_open()
         return self.storage.write_frame(database, table, frame, measure_name)
+
+    # --- maintenance ------------------------------------------------------------------------
+
+    def maintain(self) -> dict:
+        """Run maintenance now: move data past each table's memory retention to the
+        magnetic store, delete data past the magnetic retention, compact magnetic files
+        and checkpoint the WAL. Returns what it did: moved_rows, expired_partitions,
+        compacted_files, checkpoint (bool), tiering_seconds, seconds."""
+        self._check_open()
+        return self.storage.maintain()
+
+    def storage_status(self, database: str, table: str) -> dict:
+        """Where a table's data is: rows and bytes per tier, magnetic partitions and files."""
+        snap = self.storage.snapshot(database, table)
+        view = snap.magnetic
+        return {
+            "MemoryStore": {"Rows": snap.memory.nrows, "Chunks": len(snap.memory.chunks) + len(snap.memory.pending)},
+            "MagneticStore": {
+                "Rows": view.rows, "Bytes": view.nbytes, "Partitions": len(view.partitions),
+                "Files": sum(len(p.files) for p in view.partitions),
+                "Boundary": view.boundary if view.boundary > np.iinfo(np.int64).min else None,
+            },
+        }
 
     # --- queries --------------------------------------------------------------------------------
 
@@ -198,9 +231,10 @@ class Database:
         return Result([ColumnInfo("Query Plan", VARCHAR)], [col], len(lines), status, self._query_id())
 
 
-def connect(path: str | None = None, clock: Clock | None = None) -> Database:
-    """Open a database: persistent in directory `path` (created if needed), or in memory."""
-    return Database(path, clock)
+def connect(path: str | None = None, clock: Clock | None = None, **options) -> Database:
+    """Open a database: persistent in directory `path` (created if needed), or in memory.
+    Options: maintenance_interval, magnetic (see Database)."""
+    return Database(path, clock, **options)
 
 
 # --- adapters the planner sees ------------------------------------------------------------------
@@ -344,6 +378,11 @@ def _status(ctx, started, planned, metered: bool) -> QueryStatus:
         series_scanned=s.series_scanned,
         series_pruned=s.series_pruned,
         rows_scanned=s.rows_scanned,
+        files_scanned=s.magnetic.files_scanned,
+        files_pruned=s.magnetic.files_pruned,
+        row_groups_scanned=s.magnetic.row_groups_scanned,
+        row_groups_pruned=s.magnetic.row_groups_pruned,
+        disk_bytes_read=s.magnetic.disk_bytes_read,
         elapsed_seconds=time.perf_counter() - started,
         plan_seconds=planned - started,
     )
@@ -359,13 +398,24 @@ def _annotate(plan: Plan, ctx) -> str:
             visit(c, depth + 1)
 
     visit(plan, 0)
-    s = ctx.stats
-    lines.append(
+    lines.extend(scan_summary(ctx.stats))
+    return "\n".join(lines)
+
+
+def scan_summary(s) -> list[str]:
+    """EXPLAIN ANALYZE's account of what the scans read and what pruning skipped."""
+    mem, mag = s.memory, s.magnetic
+    return [
         f"Scanned: {s.partitions_scanned} partitions, {s.series_scanned} series, {s.rows_scanned} rows, "
         f"{s.bytes_scanned} bytes; pruned: {s.partitions_pruned} partitions, {s.series_pruned} series, "
-        f"{s.bytes_pruned} bytes"
-    )
-    return "\n".join(lines)
+        f"{s.bytes_pruned} bytes; metered: {QueryStatus.metered(s.bytes_scanned)} bytes",
+        f"  memory store: {mem.partitions_scanned} chunks scanned, {mem.partitions_pruned} pruned; "
+        f"{mem.rows_scanned} rows, {mem.bytes_scanned} bytes",
+        f"  magnetic store: {mag.partitions_scanned} partitions scanned, {mag.partitions_pruned} pruned; "
+        f"{mag.files_scanned} files scanned, {mag.files_pruned} pruned; {mag.row_groups_scanned} row groups "
+        f"scanned, {mag.row_groups_pruned} pruned; {mag.rows_scanned} rows, {mag.bytes_scanned} bytes "
+        f"({mag.disk_bytes_read} read from disk)",
+    ]
 
 
 __all__ = ["Database", "connect", "Type"]

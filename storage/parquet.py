@@ -1,0 +1,136 @@
+"""The magnetic store's file format: Parquet, zstd, rows ordered by (series, time).
+
+A file is readable by any Parquet reader and means the same there as in tsql: the
+dimension columns and `measure_name` (dictionary-encoded; rows of a series are
+adjacent, so they cost next to nothing), `time` (timestamp ns UTC, delta-encoded),
+the measure value columns by their Timestream names, `ts_version` (the record
+version) and `ts_series_id` (the table's series id). Names starting with `ts_` are
+reserved in Timestream, so these two can never clash with a user's column.
+
+`encode` also returns the file's `Layout` (row groups, and per series its row range
+and time range), which the partition manifest keeps so a scan can go straight to the
+row groups holding the series and times it wants.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tsql.arrays import run_starts
+
+from .arrow import TIME_TYPE, from_arrow, int64_column, to_arrow
+from .memory import Batch
+
+SERIES_COLUMN = "ts_series_id"
+VERSION_COLUMN = "ts_version"
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """Where the rows of a file are: row group offsets, and per series (ascending ids)
+    its rows [starts, ends) and its first and last time."""
+
+    row_groups: np.ndarray  # int64, one offset per row group plus the row count
+    group_tmin: np.ndarray  # int64 per row group: its first and last time, over all its series
+    group_tmax: np.ndarray
+    sids: np.ndarray  # int32
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+    tmin: np.ndarray  # int64
+    tmax: np.ndarray  # int64
+
+    @property
+    def rows(self) -> int:
+        return int(self.row_groups[-1])
+
+
+def encode(batch: Batch, series, dimensions: list, types: dict, row_group_rows: int,
+           metadata: dict) -> tuple[pa.Buffer, Layout]:
+    """A Parquet file of `batch` (sorted by series, time; each (series, time) once).
+
+    `series` is the table's SeriesView (dimension values and measure names by series
+    id), `dimensions` the table's dimension names, `types` its value column types."""
+    n = len(batch)
+    starts = run_starts(batch.sid)
+    ends = np.append(starts[1:], n).astype(np.int64)
+    sids = batch.sid[starts].astype(np.int32)
+    lengths = ends - starts
+    arrays, names = [], []
+    for name in dimensions:
+        if name in series.dimensions:
+            codes, dictionary = series.dimensions[name]
+            arrays.append(_dictionary_column(codes[sids], dictionary, lengths))
+            names.append(name)
+    arrays.append(_dictionary_column(series.measure_codes[sids], series.measure_names, lengths))
+    names.append("measure_name")
+    arrays.append(pa.array(batch.time, pa.int64()).cast(TIME_TYPE))
+    names.append("time")
+    for name, (values, nulls) in batch.columns.items():
+        arrays.append(to_arrow(values, nulls, types[name], for_files=True))
+        names.append(name)
+    arrays.append(pa.array(batch.version, pa.int64()))
+    names.append(VERSION_COLUMN)
+    arrays.append(pa.array(batch.sid, pa.int32()))
+    names.append(SERIES_COLUMN)
+    table = pa.table(arrays, names=names).replace_schema_metadata({"tsql": json.dumps(metadata)})
+    sink = pa.BufferOutputStream()
+    pq.write_table(
+        table, sink, row_group_size=row_group_rows, compression="zstd",
+        use_dictionary=[c for c in names if c != "time"],
+        column_encoding={"time": "DELTA_BINARY_PACKED"},
+    )
+    row_groups = np.append(np.arange(0, n, row_group_rows), n).astype(np.int64)
+    group_tmin = np.minimum.reduceat(batch.time, row_groups[:-1])
+    group_tmax = np.maximum.reduceat(batch.time, row_groups[:-1])
+    layout = Layout(row_groups, group_tmin, group_tmax, sids, starts.astype(np.int64), ends,
+                    batch.time[starts].astype(np.int64), batch.time[ends - 1].astype(np.int64))
+    return sink.getvalue(), layout
+
+
+def _dictionary_column(series_codes: np.ndarray, dictionary: np.ndarray, lengths: np.ndarray) -> pa.Array:
+    """Per-row dictionary strings from one code per series, with only the values used."""
+    present = series_codes >= 0
+    used, local = np.unique(series_codes[present], return_inverse=True)
+    codes = np.full(len(series_codes), -1, dtype=np.int32)
+    codes[present] = local
+    rows = np.repeat(codes, lengths)
+    indices = pa.array(rows, pa.int32(), mask=rows < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(dictionary[used]), pa.string()))
+
+
+class FileReader:
+    """An open magnetic file: its Parquet footer read once (files never change)."""
+
+    def __init__(self, source):
+        self.metadata = pq.read_metadata(source)
+        self.schema = self.metadata.schema.to_arrow_schema()
+        md = self.metadata
+        self.column_index = {md.schema.column(j).name: j for j in range(md.num_columns)}
+        self.chunk_bytes = np.array(
+            [[md.row_group(i).column(j).total_compressed_size for j in range(md.num_columns)]
+             for i in range(md.num_row_groups)], dtype=np.int64,
+        ).reshape(md.num_row_groups, md.num_columns)
+
+    def has(self, name: str) -> bool:
+        return name in self.column_index
+
+    def disk_bytes(self, row_groups, columns) -> int:
+        cols = [self.column_index[c] for c in columns if c in self.column_index]
+        return int(self.chunk_bytes[np.ix_(np.asarray(row_groups, dtype=np.int64), cols)].sum())
+
+    def read(self, source, row_groups, columns: list, types: dict, version: bool = False):
+        """time, version (or None) and {column: (values, nulls)} of whole row groups;
+        value columns this file lacks are left out (they are all null here)."""
+        present = [c for c in columns if c in self.column_index]
+        wanted = ["time"] + present + ([VERSION_COLUMN] if version else [])
+        pf = pq.ParquetFile(source, metadata=self.metadata)
+        table = pf.read_row_groups(list(row_groups), columns=wanted, use_threads=len(row_groups) > 1)
+        time = int64_column(table.column("time"))
+        versions = int64_column(table.column(VERSION_COLUMN)) if version else None
+        cols = {c: from_arrow(table.column(c), types[c]) for c in present}
+        return time, versions, cols
