@@ -193,15 +193,17 @@ class Storage:
             self.wal.append(walcodec.encode_write(header, batch, dict(schema.value_columns())))
             if self.wal.size(self.wal_from) > self._checkpoint_threshold() and self.maintainer is not None:
                 self.maintainer.wake()
+        # Logged: from here on the write must land (a failure would let recovery apply a
+        # write its caller saw fail), so the steps that can fail on I/O come last.
         table.durable_series = len(table.series)
         if schema_changed:
             table.info.schema = schema
-            with self.lock:
-                self.catalog.save()
+        _apply(table, batch.take(np.flatnonzero(~old)) if old.any() else batch)
         if old.any():
             self._store_magnetic(table, batch.take(np.flatnonzero(old)), superseded)
-            batch = batch.take(np.flatnonzero(~old))
-        _apply(table, batch)
+        if schema_changed:
+            with self.lock:
+                self.catalog.save()
 
     def _store_magnetic(self, table: TableStore, batch: Batch, superseded: list) -> None:
         store = table.magnetic

@@ -4,9 +4,10 @@ Names relative to the table's directory:
 
     manifest.json                  the root: version, boundary, expiry, the partitions
     <partition>/f<n>.parquet       data files (parquet.py), rows ordered by (series, time)
-    <partition>/m<version>.arrow   the partition manifest: per file its layout (row groups;
-                                   per series its row range, first and last time; readable
-                                   with pyarrow.feather) and the rows later upserts replaced
+    <partition>/m<version>.arrow   the partition manifest: per file its layout (per series
+                                   and row group its row range, first and last time;
+                                   readable with pyarrow.feather), its row groups and the
+                                   rows later upserts replaced
 
 A partition holds the points of one time window (a UTC day by default) whose series
 fall in one bucket of the partition key (a hash of its value: the measure name, or the
@@ -38,7 +39,7 @@ from tsql.arrays import ranges_to_index
 from tsql.errors import InternalServerError
 
 from . import faults
-from .memory import INT64_MAX, INT64_MIN, Batch, concat_batches, segment_search, sort_batch
+from .memory import INT64_MIN, Batch, concat_batches, segment_search, sort_batch
 from .parquet import Layout, FileReader, encode
 
 DAY_NS = 86400 * 10**9
@@ -142,7 +143,6 @@ class RangeRead:
     deleted: np.ndarray | None  # bool per position, or None
     row_groups: int
     disk_bytes: int
-    file_starts: np.ndarray  # the ranges' (narrowed) first rows in the file
 
 
 def bucket_of(value: str | None, buckets: int) -> int:
@@ -184,29 +184,16 @@ class MagneticStore:
         return r
 
     def read_ranges(self, f: DataFile, starts: np.ndarray, ends: np.ndarray, columns, types,
-                    version: bool = False, lo: int = INT64_MIN, hi: int = INT64_MAX) -> RangeRead:
-        """Read the row groups of `f` that hold rows [starts[i], ends[i]) with times in
-        [lo, hi). Each range comes back narrowed to the row groups read, which hold all
-        of its rows in [lo, hi) (a series' times ascend through its row groups)."""
-        lay = f.layout
-        bounds = lay.row_groups
+                    version: bool = False) -> RangeRead:
+        """Read the row groups of `f` that hold rows [starts[i], ends[i]) (nonempty ranges)."""
+        bounds = f.layout.row_groups
         first = np.searchsorted(bounds, starts, "right") - 1
         last = np.searchsorted(bounds, ends - 1, "right") - 1
-        touched = np.zeros(len(bounds) - 1, dtype=bool)
-        touched[ranges_to_index(first, last + 1)] = True
-        need = touched & (lay.group_tmax >= lo) & (lay.group_tmin < hi)
+        need = np.zeros(len(bounds) - 1, dtype=bool)
+        need[ranges_to_index(first, last + 1)] = True
         groups = np.flatnonzero(need)
-        # per range, its first and last group that is read
-        idx = np.arange(len(need))
-        next_read = np.minimum.accumulate(np.where(need, idx, len(need))[::-1])[::-1]
-        prev_read = np.maximum.accumulate(np.where(need, idx, -1))
-        g0, g1 = next_read[first], prev_read[last]
-        empty = g0 > g1
-        g0, g1 = np.minimum(g0, len(need) - 1), np.maximum(g1, 0)
-        starts = np.where(empty, 0, np.maximum(starts, bounds[g0]))
-        ends = np.where(empty, 0, np.minimum(ends, bounds[g1 + 1]))
         sizes = np.diff(bounds)[groups]
-        base = np.zeros(len(need), dtype=np.int64)
+        base = np.zeros(len(bounds) - 1, dtype=np.int64)
         base[groups] = np.concatenate(([0], np.cumsum(sizes)[:-1]))
 
         def local(rows):
@@ -214,12 +201,7 @@ class MagneticStore:
             return rows - bounds[g] + base[g]
 
         reader = self.reader(f)
-        if len(groups):
-            time, versions, cols = reader.read(self.files.source(f.name), groups, columns, types, version)
-        else:
-            time, versions, cols = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), {}
-        local_starts = np.where(empty, 0, local(starts))
-        local_ends = np.where(empty, 0, local(np.maximum(ends - 1, 0)) + 1)
+        time, versions, cols = reader.read(self.files.source(f.name), groups, columns, types, version)
         deleted = None
         if len(f.deleted):
             g = np.searchsorted(bounds, f.deleted, "right") - 1
@@ -228,8 +210,7 @@ class MagneticStore:
                 deleted = np.zeros(len(time), dtype=bool)
                 deleted[local(f.deleted[inside])] = True
         disk = reader.disk_bytes(groups, ["time", *columns] + (["ts_version"] if version else []))
-        return RangeRead(time, versions, cols, local_starts, local_ends, deleted, len(groups), disk,
-                         np.where(empty, 0, starts))
+        return RangeRead(time, versions, cols, local(starts), local(ends - 1) + 1, deleted, len(groups), disk)
 
     def find(self, view: MagneticView, sid: np.ndarray, time: np.ndarray, buckets: np.ndarray,
              columns, types) -> tuple[np.ndarray, list]:
@@ -246,21 +227,21 @@ class MagneticStore:
             for fi, f in enumerate(part.files):
                 rows = rows[~found[rows]]
                 lay = f.layout
-                pos = np.minimum(np.searchsorted(lay.sids, sid[rows]), max(len(lay.sids) - 1, 0))
-                hit = (lay.sids[pos] == sid[rows]) & (lay.tmin[pos] <= time[rows]) & (time[rows] <= lay.tmax[pos])
-                cand, seg = rows[hit], pos[hit]
+                # the segment of each point's series whose time range could hold it
+                first = np.searchsorted(lay.sids, sid[rows], "left")
+                last = np.searchsorted(lay.sids, sid[rows], "right")
+                seg = segment_search(lay.tmin, first, last, time[rows], "right") - 1
+                hit = (seg >= first) & (time[rows] <= lay.tmax[np.maximum(seg, 0)])
+                cand, seg = rows[hit], seg[hit]
                 if len(cand) == 0:
                     continue
-                read = self.read_ranges(f, lay.starts[seg], lay.ends[seg], columns, types, version=True,
-                                        lo=int(time[cand].min()), hi=int(time[cand].max()) + 1)
-                if len(read.time) == 0:
-                    continue
+                read = self.read_ranges(f, lay.starts[seg], lay.ends[seg], columns, types, version=True)
                 p = segment_search(read.time, read.starts, read.ends, time[cand], "left")
                 at = np.minimum(p, len(read.time) - 1)
                 ok = (p < read.ends) & (read.time[at] == time[cand])
                 if read.deleted is not None:
                     ok &= ~read.deleted[at]
-                for i, local_row, file_row in zip(cand[ok], p[ok], (read.file_starts + p - read.starts)[ok]):
+                for i, local_row, file_row in zip(cand[ok], p[ok], (lay.starts[seg] + p - read.starts)[ok]):
                     values = {}
                     for name, (vals, nulls) in read.columns.items():
                         if nulls is None or not nulls[local_row]:
@@ -439,7 +420,6 @@ _INDEX_COLUMNS = ("file", "sid", "row_start", "row_end", "tmin", "tmax")
 def _encode_partition(part: Partition) -> bytes:
     meta = {"window": part.window, "bucket": part.bucket, "files": [
         {"name": f.name, "bytes": f.nbytes, "rows": f.rows, "row_groups": f.layout.row_groups.tolist(),
-         "group_tmin": f.layout.group_tmin.tolist(), "group_tmax": f.layout.group_tmax.tolist(),
          "deleted": f.deleted.tolist()}
         for f in part.files
     ]}
@@ -465,8 +445,7 @@ def _decode_partition(data: bytes) -> tuple:
     files = []
     for i, f in enumerate(meta["files"]):
         rows = cols["file"] == i
-        layout = Layout(np.array(f["row_groups"], dtype=np.int64), np.array(f["group_tmin"], dtype=np.int64),
-                        np.array(f["group_tmax"], dtype=np.int64), cols["sid"][rows].astype(np.int32),
+        layout = Layout(np.array(f["row_groups"], dtype=np.int64), cols["sid"][rows].astype(np.int32),
                         cols["row_start"][rows], cols["row_end"][rows], cols["tmin"][rows], cols["tmax"][rows])
         files.append(DataFile(f["name"], f["bytes"], layout, np.array(f["deleted"], dtype=np.int64)))
     return tuple(files)

@@ -7,9 +7,9 @@ the measure value columns by their Timestream names, `ts_version` (the record
 version) and `ts_series_id` (the table's series id). Names starting with `ts_` are
 reserved in Timestream, so these two can never clash with a user's column.
 
-`encode` also returns the file's `Layout` (row groups, and per series its row range
-and time range), which the partition manifest keeps so a scan can go straight to the
-row groups holding the series and times it wants.
+`encode` also returns the file's `Layout` (per series and row group its row range and
+time range), which the partition manifest keeps so a scan can go straight to the row
+groups holding the series and times it wants.
 """
 
 from __future__ import annotations
@@ -32,13 +32,13 @@ VERSION_COLUMN = "ts_version"
 
 @dataclass(frozen=True, eq=False)
 class Layout:
-    """Where the rows of a file are: row group offsets, and per series (ascending ids)
-    its rows [starts, ends) and its first and last time."""
+    """Where the rows of a file are: its row groups, and its segments - the rows of one
+    series within one row group - each with its row range and first and last time,
+    ordered by (series, row). A series' segments are adjacent and its times ascend
+    through them, so a time range selects a contiguous run of them."""
 
     row_groups: np.ndarray  # int64, one offset per row group plus the row count
-    group_tmin: np.ndarray  # int64 per row group: its first and last time, over all its series
-    group_tmax: np.ndarray
-    sids: np.ndarray  # int32
+    sids: np.ndarray  # int32 per segment
     starts: np.ndarray  # int64
     ends: np.ndarray  # int64
     tmin: np.ndarray  # int64
@@ -47,6 +47,9 @@ class Layout:
     @property
     def rows(self) -> int:
         return int(self.row_groups[-1])
+
+    def series_count(self) -> int:
+        return len(np.unique(self.sids))
 
 
 def encode(batch: Batch, series, dimensions: list, types: dict, row_group_rows: int,
@@ -85,10 +88,10 @@ def encode(batch: Batch, series, dimensions: list, types: dict, row_group_rows: 
         column_encoding={"time": "DELTA_BINARY_PACKED"},
     )
     row_groups = np.append(np.arange(0, n, row_group_rows), n).astype(np.int64)
-    group_tmin = np.minimum.reduceat(batch.time, row_groups[:-1])
-    group_tmax = np.maximum.reduceat(batch.time, row_groups[:-1])
-    layout = Layout(row_groups, group_tmin, group_tmax, sids, starts.astype(np.int64), ends,
-                    batch.time[starts].astype(np.int64), batch.time[ends - 1].astype(np.int64))
+    seg_starts = np.union1d(starts, row_groups[:-1]).astype(np.int64)
+    seg_ends = np.append(seg_starts[1:], n).astype(np.int64)
+    layout = Layout(row_groups, batch.sid[seg_starts].astype(np.int32), seg_starts, seg_ends,
+                    batch.time[seg_starts].astype(np.int64), batch.time[seg_ends - 1].astype(np.int64))
     return sink.getvalue(), layout
 
 

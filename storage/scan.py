@@ -4,9 +4,9 @@ for, nothing else, and an account of what was read and what was skipped.
 The caller (the executor's Scan operator) has already turned dimension and measure-name
 predicates into series ids on the series catalog, so storage needs no SQL: it receives
 series ids, a half-open time range and the value columns to produce. The magnetic store
-skips partitions by time window and partition-key bucket, files and series by the
-manifest's per-series time ranges, and reads only the row groups holding the wanted
-series; the memory store skips chunks by time range and finds each series' rows by
+skips partitions by time window and partition-key bucket, and by the manifest's
+segments (a series' rows within one row group, with their time range) files and row
+groups holding no wanted series at a wanted time; the memory store skips chunks by time range and finds each series' rows by
 binary search. Every point lives in exactly one tier (see magnetic.py: boundary), so
 the two are simply concatenated, magnetic (older) first.
 
@@ -151,20 +151,19 @@ def scan_magnetic(store, view, request: ScanRequest, buckets, types, row_size: i
 
 def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: TierStats) -> ScanBatch | None:
     lo, hi = request.time_lo, request.time_hi
-    lay = f.layout
-    if request.series is None:
-        sel = np.arange(len(lay.sids))
-    else:
+    lay = f.layout  # segments: a series' rows within one row group, with their time range
+    hit = (lay.tmax >= lo) & (lay.tmin < hi)
+    if request.series is not None:
         wanted = request.series
         pos = np.minimum(np.searchsorted(wanted, lay.sids), max(len(wanted) - 1, 0))
-        sel = np.flatnonzero(wanted[pos] == lay.sids) if len(wanted) else np.empty(0, dtype=np.int64)
-    sel = sel[(lay.tmax[sel] >= lo) & (lay.tmin[sel] < hi)]
+        hit &= wanted[pos] == lay.sids if len(wanted) else False
+    sel = np.flatnonzero(hit)
     n_groups = len(lay.row_groups) - 1
     if len(sel) == 0:
         stats.prune(f.live_rows, row_size, files=1, row_groups=n_groups)
         return None
     names = [c for c in request.columns if c in types]
-    read = store.read_ranges(f, lay.starts[sel], lay.ends[sel], names, types, lo=lo, hi=hi)
+    read = store.read_ranges(f, lay.starts[sel], lay.ends[sel], names, types)
     stats.files_scanned += 1
     stats.row_groups_scanned += read.row_groups
     stats.row_groups_pruned += n_groups - read.row_groups
@@ -173,8 +172,7 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
     if lo > lay.tmin[sel].min():
         starts = segment_search(read.time, starts, ends, lo, "left")
     if hi <= lay.tmax[sel].max():
-        ends = segment_search(read.time, starts, np.maximum(starts, ends), hi, "left")
-    ends = np.maximum(starts, ends)
+        ends = segment_search(read.time, starts, ends, hi, "left")
     idx = ranges_to_index(starts, ends)
     row_sid = np.repeat(lay.sids[sel], ends - starts)
     if read.deleted is not None:

@@ -180,8 +180,8 @@ class Maintainer:
                 self.run_pass()
                 self.passes += 1
             except Exception as e:  # logged and kept: a failed pass must not stop the next
-                self.last_error = e
                 log.exception("tsql: background maintenance pass failed")
+                self.last_error = e
             log.debug("tsql: maintenance pass took %.3f s", _time.perf_counter() - started)
 
     def stop(self) -> None:

@@ -42,6 +42,9 @@ class WriteAheadLog:
         segments = self.segments()
         self.sequence = max(segments[-1] if segments else 1, first)
         self._file = None
+        # bytes per segment, kept here so that sizing the log never races a checkpoint
+        self._sizes = {s: os.path.getsize(self.path(s)) for s in segments}
+        self._sizes.setdefault(self.sequence, 0)
 
     def segments(self) -> list[int]:
         out = []
@@ -66,12 +69,14 @@ class WriteAheadLog:
                 f.write(data)
                 f.flush()
                 os.fdatasync(f.fileno())
+                self._sizes[self.sequence] += len(data)
             except OSError as e:
                 raise InternalServerError(f"Could not write the write-ahead log: {e}") from e
 
     def size(self, first: int = 0) -> int:
         """Bytes in the segments >= first."""
-        return sum(os.path.getsize(self.path(s)) for s in self.segments() if s >= first)
+        with self.lock:
+            return sum(n for s, n in self._sizes.items() if s >= first)
 
     def replay(self, first: int = 0):
         """Yield every intact payload of segments >= first, oldest first; cut a torn tail
@@ -89,6 +94,7 @@ class WriteAheadLog:
                 with open(path, "r+b") as f:
                     f.truncate(pos)
                     os.fsync(f.fileno())
+                self._sizes[seq] = pos
 
     def rotate(self) -> int:
         """Start a new segment; entries before it can be dropped once checkpointed."""
@@ -99,12 +105,15 @@ class WriteAheadLog:
             self.sequence += 1
             self._open()
             fsync_dir(self.directory)
+            self._sizes[self.sequence] = 0
             return self.sequence
 
     def drop_before(self, sequence: int) -> None:
         for seq in self.segments():
             if seq < sequence:
                 os.remove(self.path(seq))
+                with self.lock:
+                    self._sizes.pop(seq, None)
 
     def close(self) -> None:
         with self.lock:
