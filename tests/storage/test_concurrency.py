@@ -21,8 +21,8 @@ def test_writers_readers_and_maintenance_together(tmp_path):
     problems = []
     done = threading.Event()
 
-    def writer(w: int):
-        for i in range(BATCHES):
+    def writer(w: int, batches: range):
+        for i in batches:
             batch = w * 1000 + i
             # times sweep from 59 to 20 minutes ago: as the clock moves, later batches of
             # a writer land beyond the memory retention, in the magnetic store
@@ -50,7 +50,8 @@ def test_writers_readers_and_maintenance_together(tmp_path):
             db.clock.advance(MINUTE)
             db.maintain()
 
-    writers = [threading.Thread(target=writer, args=(w,)) for w in range(WRITERS)]
+    writer(0, range(1))  # the table's columns exist before the readers start
+    writers = [threading.Thread(target=writer, args=(w, range(w == 0, BATCHES))) for w in range(WRITERS)]
     others = [threading.Thread(target=reader) for _ in range(2)] + [threading.Thread(target=maintainer)]
     for t in writers + others:
         t.start()
