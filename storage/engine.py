@@ -29,6 +29,7 @@ from tsql.errors import InternalServerError, RejectedRecordsError, ResourceNotFo
 from . import checkpoint as checkpoints
 from . import faults
 from . import wal as walcodec
+from .cache import BlockCache
 from .catalog import Catalog, PartitionKey, TableInfo, TableSchema
 from .files import DirectoryFiles, MemoryFiles
 from .magnetic import MagneticSettings
@@ -39,6 +40,7 @@ from .table import TableSnapshot, TableStore
 from .tiering import Maintainer, maintain_table, move
 
 CHECKPOINT_BYTES = 64 << 20  # checkpoint once the WAL has grown this much (or the last checkpoint's size)
+CACHE_BYTES = 256 << 20  # decoded magnetic row groups kept in RAM
 MANY_FILES = 16  # a partition with more files than this wakes the compactor
 
 
@@ -48,10 +50,12 @@ def system_now_ns() -> int:
 
 class Storage:
     def __init__(self, path: str | None = None, now_ns=system_now_ns, settings: MagneticSettings | None = None,
-                 maintenance_interval: float | None = 60.0, checkpoint_bytes: int = CHECKPOINT_BYTES):
+                 maintenance_interval: float | None = 60.0, checkpoint_bytes: int = CHECKPOINT_BYTES,
+                 cache_bytes: int = CACHE_BYTES):
         self.path = path
         self.now_ns = now_ns
         self.settings = settings or MagneticSettings()
+        self.cache = BlockCache(cache_bytes) if cache_bytes else None
         self.checkpoint_bytes = checkpoint_bytes
         self.lock = threading.RLock()  # guards the catalog and the tables dict
         self.maintenance_lock = threading.Lock()  # one maintenance pass at a time
@@ -80,7 +84,7 @@ class Storage:
             files = MemoryFiles()
         else:
             files = DirectoryFiles(os.path.join(self.path, "tables", str(info.table_id)))
-        return TableStore(info, files, self.settings)
+        return TableStore(info, files, self.settings, self.cache)
 
     # --- catalog ------------------------------------------------------------------------
 
@@ -132,22 +136,20 @@ class Storage:
         with table.lock:
             _check_exists(table)
             rows = validate()
-            if not self._needs_magnetic(table, rows):
+            cutoff = self.now_ns() - table.info.memory_retention_ns
+            boundary = table.route_boundary()
+            if not len(rows) or int(rows.time.min()) >= max(boundary, cutoff):
                 return self._store(table, rows)
-        # Some records are older than the memory retention: bring the boundary up to it
-        # (the move also waits for a running one), then route them by the boundary.
+            # records older than the memory retention that the memory store still owns
+            in_band = bool(np.any((rows.time >= boundary) & (rows.time < cutoff)))
+        # Records for the magnetic store: wait for a running move (the magnetic lock), if
+        # need be move the boundary up to the memory retention, then route by it.
         with table.magnetic_lock:
             _check_exists(table)
-            now = self.now_ns()
-            move(table, now - table.info.memory_retention_ns, now - table.info.magnetic_retention_ns)
+            if in_band:
+                move(table, cutoff, self.now_ns() - table.info.magnetic_retention_ns)
             with table.lock:
                 return self._store(table, validate())
-
-    def _needs_magnetic(self, table: TableStore, rows: Rows) -> bool:
-        if not len(rows):
-            return False
-        horizon = max(table.route_boundary(), self.now_ns() - table.info.memory_retention_ns)
-        return int(rows.time.min()) < horizon
 
     def _store(self, table: TableStore, rows: Rows) -> dict:
         """Store validated rows (under the table lock, and its magnetic lock if any row is

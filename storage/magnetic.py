@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time as _time
 import weakref
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -159,8 +161,9 @@ class MagneticStore:
     (one commit at a time); `install` happens under the table lock, with the memory
     store's matching change, so a snapshot sees both or neither."""
 
-    def __init__(self, files, settings: MagneticSettings):
+    def __init__(self, files, settings: MagneticSettings, cache=None):
         self.files = files
+        self.cache = cache  # a BlockCache shared by the database's tables, or None
         self.readers: dict[str, FileReader] = {}
         self._live = weakref.WeakSet()  # views that snapshots may still read
         self._retired: list[tuple[int, list]] = []  # (version that dropped them, names)
@@ -184,8 +187,9 @@ class MagneticStore:
         return r
 
     def read_ranges(self, f: DataFile, starts: np.ndarray, ends: np.ndarray, columns, types,
-                    version: bool = False) -> RangeRead:
-        """Read the row groups of `f` that hold rows [starts[i], ends[i]) (nonempty ranges)."""
+                    version: bool = False, cached: bool = False) -> RangeRead:
+        """Read the row groups of `f` that hold rows [starts[i], ends[i]) (nonempty ranges);
+        `cached`: through the block cache (queries; not compaction, which reads once)."""
         bounds = f.layout.row_groups
         first = np.searchsorted(bounds, starts, "right") - 1
         last = np.searchsorted(bounds, ends - 1, "right") - 1
@@ -201,7 +205,9 @@ class MagneticStore:
             return rows - bounds[g] + base[g]
 
         reader = self.reader(f)
-        time, versions, cols = reader.read(self.files.source(f.name), groups, columns, types, version)
+        cache = self.cache if cached else None
+        time, versions, cols, from_disk = reader.read(self.files.source(f.name), groups, columns, types, version,
+                                                      cache, f.name)
         deleted = None
         if len(f.deleted):
             g = np.searchsorted(bounds, f.deleted, "right") - 1
@@ -209,7 +215,7 @@ class MagneticStore:
             if inside.any():
                 deleted = np.zeros(len(time), dtype=bool)
                 deleted[local(f.deleted[inside])] = True
-        disk = reader.disk_bytes(groups, ["time", *columns] + (["ts_version"] if version else []))
+        disk = reader.disk_bytes(from_disk, ["time", *columns] + (["ts_version"] if version else []))
         return RangeRead(time, versions, cols, local(starts), local(ends - 1) + 1, deleted, len(groups), disk)
 
     def find(self, view: MagneticView, sid: np.ndarray, time: np.ndarray, buckets: np.ndarray,
@@ -281,10 +287,12 @@ class MagneticStore:
         window = int(key // self.settings.buckets) * self.settings.window_ns
         return partition_name(window, int(key % self.settings.buckets))
 
-    def write_file(self, partition: str, batch: Batch, series, dimensions, types, table_label: str) -> DataFile:
+    def write_file(self, partition: str, batch: Batch, series, dimensions, types, table_label: str,
+                   name: str | None = None) -> DataFile:
         """Write one data file (durably) for a later commit; rows sorted by (series, time)."""
-        name = f"{partition}/f{self.next_file:08d}.parquet"
-        self.next_file += 1
+        if name is None:
+            name = f"{partition}/f{self.next_file:08d}.parquet"
+            self.next_file += 1
         data, layout = encode(batch, series, dimensions, types, self.settings.row_group_rows,
                               {"format": 1, "table": table_label, "partition": partition})
         self._uncommitted.append(name)
@@ -311,10 +319,17 @@ class MagneticStore:
             files[fi] = files[fi].with_deleted(np.array(rows, dtype=np.int64))
             changes[part_name] = replace(part, files=tuple(files))
         try:
-            for part_name, (window, bucket, rows) in self.partitions_of(batch, buckets).items():
-                part = changes.get(part_name) or view.partition(part_name) or Partition(part_name, window, bucket)
-                new = self.write_file(part_name, rows, series, dimensions, types, table_label)
-                changes[part_name] = replace(part, files=part.files + (new,))
+            groups = self.partitions_of(batch, buckets)
+            names = {p: f"{p}/f{self.next_file + i:08d}.parquet" for i, p in enumerate(groups)}
+            self.next_file += len(groups)
+            # files are independent: write them in parallel (Parquet encoding releases the GIL)
+            with ThreadPoolExecutor(max_workers=min(len(groups), os.cpu_count() or 1) or 1) as pool:
+                written = pool.map(lambda p: self.write_file(p, groups[p][2], series, dimensions, types,
+                                                             table_label, names[p]), list(groups))
+                for part_name, new in zip(list(groups), written):
+                    window, bucket, _ = groups[part_name]
+                    part = changes.get(part_name) or view.partition(part_name) or Partition(part_name, window, bucket)
+                    changes[part_name] = replace(part, files=part.files + (new,))
             faults.reached(f"{step}:files-written")
         except BaseException:
             self.abort()
@@ -381,6 +396,8 @@ class MagneticStore:
             _, names = self._retired.pop(0)
             for name in names:
                 self.readers.pop(name, None)
+                if self.cache is not None:
+                    self.cache.forget(name)
                 self.files.remove(name)
                 removed += 1
         return removed

@@ -228,8 +228,10 @@ def rows_between(chunks, lo: int, hi: int, types: dict) -> Batch:
 
 def sort_batch(batch: Batch) -> Batch:
     """Rows ordered by (series, time)."""
-    order = np.lexsort((batch.time, batch.sid))
-    return batch if np.all(order[1:] > order[:-1]) else batch.take(order)
+    sid, time = batch.sid, batch.time
+    if np.all((sid[1:] > sid[:-1]) | ((sid[1:] == sid[:-1]) & (time[1:] >= time[:-1]))):
+        return batch  # already in order: a linear check instead of a sort
+    return batch.take(np.lexsort((time, sid)))
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class FileReader:
         self.schema = self.metadata.schema.to_arrow_schema()
         md = self.metadata
         self.column_index = {md.schema.column(j).name: j for j in range(md.num_columns)}
+        self.group_rows = np.array([md.row_group(i).num_rows for i in range(md.num_row_groups)], dtype=np.int64)
         self.chunk_bytes = np.array(
             [[md.row_group(i).column(j).total_compressed_size for j in range(md.num_columns)]
              for i in range(md.num_row_groups)], dtype=np.int64,
@@ -126,14 +127,58 @@ class FileReader:
         cols = [self.column_index[c] for c in columns if c in self.column_index]
         return int(self.chunk_bytes[np.ix_(np.asarray(row_groups, dtype=np.int64), cols)].sum())
 
-    def read(self, source, row_groups, columns: list, types: dict, version: bool = False):
-        """time, version (or None) and {column: (values, nulls)} of whole row groups;
-        value columns this file lacks are left out (they are all null here)."""
+    def read(self, source, row_groups, columns: list, types: dict, version: bool = False,
+             cache=None, name: str = ""):
+        """time, version (or None), {column: (values, nulls)} of whole row groups (value
+        columns this file lacks are left out: they are all null here), and the groups
+        read from the file - with a BlockCache, the others come from it."""
         present = [c for c in columns if c in self.column_index]
         wanted = ["time"] + present + ([VERSION_COLUMN] if version else [])
-        pf = pq.ParquetFile(source, metadata=self.metadata)
-        table = pf.read_row_groups(list(row_groups), columns=wanted, use_threads=len(row_groups) > 1)
-        time = int64_column(table.column("time"))
-        versions = int64_column(table.column(VERSION_COLUMN)) if version else None
-        cols = {c: from_arrow(table.column(c), types[c]) for c in present}
-        return time, versions, cols
+        groups = [int(g) for g in row_groups]
+        parts: dict = {}
+        missing = groups
+        if cache is not None:
+            missing = []
+            for g in groups:  # a loop over row groups and columns, not rows
+                for c in wanted:
+                    hit = cache.get((name, g, c))
+                    if hit is None:
+                        missing.append(g)
+                        break
+                    parts[g, c] = hit
+        decoded = {}
+        if missing:
+            pf = pq.ParquetFile(source, metadata=self.metadata)
+            table = pf.read_row_groups(missing, columns=wanted, use_threads=len(missing) > 1)
+            decoded = {c: self._decode(table.column(c), c, types) for c in wanted}
+            if cache is not None:
+                ends = np.cumsum(self.group_rows[missing])
+                for g, a, b in zip(missing, ends - self.group_rows[missing], ends):
+                    for c, (v, m) in decoded.items():
+                        piece = (v[a:b].copy(), None if m is None else m[a:b].copy())
+                        cache.put((name, g, c), piece, _nbytes(piece))
+                        parts[g, c] = piece
+        if len(missing) == len(groups):
+            out = decoded
+        else:
+            out = {}
+            for c in wanted:
+                pieces = [parts[g, c] for g in groups]
+                nulls = None
+                if any(m is not None for _, m in pieces):
+                    nulls = np.concatenate([m if m is not None else np.zeros(len(v), bool) for v, m in pieces])
+                out[c] = (np.concatenate([v for v, _ in pieces]), nulls)
+        versions = out[VERSION_COLUMN][0] if version else None
+        return out["time"][0], versions, {c: out[c] for c in present}, missing
+
+    @staticmethod
+    def _decode(col, name: str, types: dict):
+        if name in ("time", VERSION_COLUMN):
+            return int64_column(col), None
+        return from_arrow(col, types[name])
+
+
+def _nbytes(piece) -> int:
+    values, nulls = piece
+    size = values.nbytes + (nulls.nbytes if nulls is not None else 0)
+    return size + (48 * len(values) if values.dtype == object else 0)  # the strings themselves

@@ -163,7 +163,7 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
         stats.prune(f.live_rows, row_size, files=1, row_groups=n_groups)
         return None
     names = [c for c in request.columns if c in types]
-    read = store.read_ranges(f, lay.starts[sel], lay.ends[sel], names, types)
+    read = store.read_ranges(f, lay.starts[sel], lay.ends[sel], names, types, cached=True)
     stats.files_scanned += 1
     stats.row_groups_scanned += read.row_groups
     stats.row_groups_pruned += n_groups - read.row_groups

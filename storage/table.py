@@ -63,12 +63,12 @@ class _ColumnTypes:
 
 
 class TableStore:
-    def __init__(self, info: TableInfo, files, settings: MagneticSettings):
+    def __init__(self, info: TableInfo, files, settings: MagneticSettings, cache=None):
         self.info = info
         self.files = files
         self.series = SeriesCatalog()
         self.memory = MemoryStore(_ColumnTypes(info))
-        self.magnetic = MagneticStore(files, settings)
+        self.magnetic = MagneticStore(files, settings, cache)
         self.bucket_codes = GrowableArray(np.int32)
         self.lock = threading.RLock()
         self.magnetic_lock = threading.RLock()

@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 def connect(path=None, clock=None, **options):
     """Open a database: persistent in directory `path` (created if needed), or in memory.
-    Options (maintenance_interval, magnetic) are Database's."""
+    Options (maintenance_interval, magnetic, cache_bytes) are Database's."""
     from .database import Database
 
     return Database(path, clock, **options)

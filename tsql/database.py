@@ -23,7 +23,7 @@ from .planner import plan_statement
 from .planner.plan import Explain, Plan, TableColumn
 from .result import ColumnInfo, QueryStatus, Result
 from .storage.catalog import PartitionKey, TableInfo
-from .storage.engine import Storage
+from .storage.engine import CACHE_BYTES, Storage
 from .storage.magnetic import MagneticSettings
 from .types import MEASURE_TYPES, TIMESTAMP, VARCHAR, Type
 
@@ -38,14 +38,16 @@ class Database:
     retention to the magnetic store, deletes data past the magnetic retention, compacts
     magnetic files and checkpoints the WAL, every `maintenance_interval` seconds (None:
     never; `maintain()` does it on demand). `magnetic` sets how magnetic partitions are
-    cut (storage.magnetic.MagneticSettings) for tables created from then on."""
+    cut (storage.magnetic.MagneticSettings) for tables created from then on; up to
+    `cache_bytes` of decoded magnetic row groups stay in RAM for later queries."""
 
     def __init__(self, path: str | None = None, clock: Clock | None = None,
-                 maintenance_interval: float | None = 60.0, magnetic: MagneticSettings | None = None):
+                 maintenance_interval: float | None = 60.0, magnetic: MagneticSettings | None = None,
+                 cache_bytes: int = CACHE_BYTES):
         self.path = os.path.abspath(path) if path is not None else None
         self.clock = clock or SystemClock()
         self.storage = Storage(self.path, now_ns=self.clock.now_ns, settings=magnetic,
-                               maintenance_interval=maintenance_interval)
+                               maintenance_interval=maintenance_interval, cache_bytes=cache_bytes)
         self._catalog = _CatalogView(self.storage)
         self._functions = _Functions()
         self._query_ids = itertools.count(1)
@@ -233,7 +235,7 @@ class Database:
 
 def connect(path: str | None = None, clock: Clock | None = None, **options) -> Database:
     """Open a database: persistent in directory `path` (created if needed), or in memory.
-    Options: maintenance_interval, magnetic (see Database)."""
+    Options: maintenance_interval, magnetic, cache_bytes (see Database)."""
     return Database(path, clock, **options)
 
 

@@ -151,3 +151,18 @@ def test_magnetic_store_upserts_survive_reopening(tmp_path):
         assert rejected(db, [rec(NOW - 3 * HOUR, "9", Version=2)])[0]["ExistingVersion"] == 2
     finally:
         db.close()
+
+
+def test_after_a_longer_retention_old_records_go_where_their_time_is_kept(db):
+    """Magnetic data never moves back: a record older than the boundary goes to the
+    magnetic store even when the longer memory retention now admits it."""
+    db.create_table(DB, TABLE, memory_retention_hours=2)
+    db.write_records(DB, TABLE, [rec(NOW - 90 * MINUTE, "1")])
+    db.clock.advance(HOUR)
+    db.maintain()
+    assert tiers(db) == (0, 1)
+    db.update_table(DB, TABLE, memory_retention_hours=24)
+    ingested = db.write_records(DB, TABLE, [rec(NOW - 80 * MINUTE, "2"), rec(NOW - 10 * MINUTE, "3")])
+    assert ingested == {"Total": 2, "MemoryStore": 1, "MagneticStore": 1}
+    assert tiers(db) == (1, 2)
+    assert [r[2] for r in values(db)] == [1.0, 2.0, 3.0]
