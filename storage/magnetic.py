@@ -54,7 +54,7 @@ class MagneticSettings:
 
     window_ns: int = DAY_NS
     buckets: int = 8
-    row_group_rows: int = 65536
+    row_group_rows: int = 16384  # small enough that one series-hour costs a group or two
 
 
 @dataclass(frozen=True, eq=False)
