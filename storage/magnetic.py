@@ -33,6 +33,7 @@ import weakref
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -127,10 +128,11 @@ class MagneticView:
         return sum(p.nbytes for p in self.partitions)
 
     def partition(self, name: str) -> Partition | None:
-        for p in self.partitions:
-            if p.name == name:
-                return p
-        return None
+        return self._by_name.get(name)
+
+    @cached_property
+    def _by_name(self) -> dict:
+        return {p.name: p for p in self.partitions}
 
 
 @dataclass

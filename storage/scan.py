@@ -65,6 +65,11 @@ class TierStats:
         self.bytes_pruned += skipped_rows * row_size
 
 
+def _both_tiers(name: str) -> property:
+    return property(lambda self: getattr(self.memory, name) + getattr(self.magnetic, name),
+                    doc=f"{name} of both tiers")
+
+
 @dataclass
 class ScanStats:
     """What a query's scans touched versus what pruning let them skip."""
@@ -74,32 +79,15 @@ class ScanStats:
     memory: TierStats = field(default_factory=TierStats)
     magnetic: TierStats = field(default_factory=TierStats)
 
-    def _sum(self, name: str) -> int:
-        return getattr(self.memory, name) + getattr(self.magnetic, name)
+    partitions_scanned = _both_tiers("partitions_scanned")
+    partitions_pruned = _both_tiers("partitions_pruned")
+    rows_scanned = _both_tiers("rows_scanned")
+    bytes_scanned = _both_tiers("bytes_scanned")
+    bytes_pruned = _both_tiers("bytes_pruned")
 
     @property
     def series_pruned(self) -> int:
         return self.series_total - self.series_scanned
-
-    @property
-    def partitions_scanned(self) -> int:
-        return self._sum("partitions_scanned")
-
-    @property
-    def partitions_pruned(self) -> int:
-        return self._sum("partitions_pruned")
-
-    @property
-    def rows_scanned(self) -> int:
-        return self._sum("rows_scanned")
-
-    @property
-    def bytes_scanned(self) -> int:
-        return self._sum("bytes_scanned")
-
-    @property
-    def bytes_pruned(self) -> int:
-        return self._sum("bytes_pruned")
 
 
 @dataclass(frozen=True)
