@@ -206,10 +206,13 @@ class MagneticStore:
             g = np.searchsorted(bounds, rows, "right") - 1
             return rows - bounds[g] + base[g]
 
-        reader = self.reader(f)
         cache = self.cache if cached else None
-        time, versions, cols, from_disk = reader.read(self.files.source(f.name), groups, columns, types, version,
-                                                      cache, f.name)
+        try:
+            reader = self.reader(f)
+            time, versions, cols, from_disk = reader.read(self.files.source(f.name), groups, columns, types,
+                                                          version, cache, f.name)
+        except (OSError, pa.ArrowException) as e:
+            raise InternalServerError(f"Could not read the magnetic store file {f.name}: {e}") from e
         deleted = None
         if len(f.deleted):
             g = np.searchsorted(bounds, f.deleted, "right") - 1

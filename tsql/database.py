@@ -25,6 +25,7 @@ from .result import ColumnInfo, QueryStatus, Result
 from .storage.catalog import PartitionKey, TableInfo
 from .storage.engine import CACHE_BYTES, Storage
 from .storage.magnetic import MagneticSettings
+from .storage.records import Rejected, check_column_name
 from .types import MEASURE_TYPES, TIMESTAMP, VARCHAR, Type
 
 REGION = "local"
@@ -327,11 +328,18 @@ def _partition_key(spec) -> PartitionKey | None:
     kind = str(spec[0]).upper()
     if kind in ("MEASURE", "MEASURE_NAME"):
         return PartitionKey("MEASURE")
-    if kind == "DIMENSION" and len(spec) >= 2:
+    if kind == "DIMENSION" and 2 <= len(spec) <= 3:
         enforcement = str(spec[2]).upper() if len(spec) > 2 else "REQUIRED"
         if enforcement not in ("REQUIRED", "OPTIONAL"):
             raise ValidationError("Partition key enforcement must be REQUIRED or OPTIONAL.")
-        return PartitionKey("DIMENSION", str(spec[1]), enforcement)
+        name = spec[1]
+        if not isinstance(name, str) or not name or len(name.encode("utf-8")) > 60:
+            raise ValidationError(f"The partition key dimension name {name!r} must be 1 to 60 bytes of text.")
+        try:
+            check_column_name(name, "dimension")
+        except Rejected as e:
+            raise ValidationError(str(e)) from None
+        return PartitionKey("DIMENSION", name, enforcement)
     raise ValidationError(
         "partition_key must be ('dimension', name[, 'REQUIRED'|'OPTIONAL']) or ('measure_name',)."
     )

@@ -139,3 +139,26 @@ def test_measure_name_is_the_default_partition_key():
         assert (s.partitions_scanned, s.partitions_pruned, s.rows_scanned) == (1, 1, 120)
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("key, message", [
+    (("dimension", "time"), "The dimension name 'time' is reserved or invalid"),
+    (("dimension", ""), "must be 1 to 60 bytes of text"),
+    (("dimension", "host", "MAYBE"), "REQUIRED or OPTIONAL"),
+    (("dimension",), "partition_key must be"),
+])
+def test_invalid_partition_keys(db, key, message):
+    db.create_database(DB)
+    with pytest.raises(tsql.ValidationError, match=message):
+        db.create_table(DB, TABLE, partition_key=key)
+
+
+def test_an_unreadable_file_is_an_internal_error(moved):
+    db, path, frame = moved
+    db.storage.cache.clear()
+    for f in glob.glob(os.path.join(path, "tables", "1", "*", "*.parquet")):
+        with open(f, "r+b") as fh:
+            fh.truncate(100)
+    db.storage.table(DB, TABLE).magnetic.readers.clear()
+    with pytest.raises(tsql.InternalServerError, match="Could not read the magnetic store file"):
+        db.query(f'SELECT count(*) FROM "{DB}"."{TABLE}"')
