@@ -10,6 +10,7 @@ BENCHMARKS = {
     "timeseries": "bench.timeseries",
     "tsbs": "bench.tsbs",
     "server": "bench.server",
+    "tiers": "bench.tiers",
 }
 
 

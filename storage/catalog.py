@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass, field
 
 from tsql.errors import ConflictError, ResourceNotFoundError, ValidationError
 
+from .files import atomic_write
+
 _NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,256}$")
 
 MEMORY_RETENTION_HOURS = (1, 8766)
@@ -260,22 +262,3 @@ class Catalog:
                 info = TableInfo(**t)
                 db.tables[info.name] = info
             self.databases[db.name] = db
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Replace `path` with `data` so that a crash leaves either the old or the new file."""
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path) or ".")
-
-
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -17,9 +17,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from tsql.arrays import ranges_to_index
+
 from .series import GrowableArray
 
 INT64_MIN = np.iinfo(np.int64).min
+INT64_MAX = np.iinfo(np.int64).max
 SEAL_ROWS = 1 << 16
 
 
@@ -132,6 +135,12 @@ class Chunk:
             batch = batch.take(np.flatnonzero(~self.deleted))
         return batch
 
+    def take_rows(self, rows: np.ndarray) -> Batch:
+        """Rows by position, without those deleted."""
+        if self.deleted is not None:
+            rows = rows[~self.deleted[rows]]
+        return Batch(self.row_sids()[rows], self.time[rows], self.version[rows], take_columns(self.columns, rows))
+
     def with_deleted(self, rows: np.ndarray) -> "Chunk":
         deleted = self.deleted.copy() if self.deleted is not None else np.zeros(self.nrows, dtype=bool)
         deleted[rows] = True
@@ -162,30 +171,67 @@ class Chunk:
 
 
 def merge_chunks(a: Chunk, b: Chunk, types: dict) -> Chunk:
-    batch_a, batch_b = a.to_batch(), b.to_batch()
-    cols = concat_columns([(len(batch_a), batch_a.columns), (len(batch_b), batch_b.columns)], types)
-    merged = Batch(
-        np.concatenate([batch_a.sid, batch_b.sid]), np.concatenate([batch_a.time, batch_b.time]),
-        np.concatenate([batch_a.version, batch_b.version]), cols,
-    )
-    order = np.lexsort((merged.time, merged.sid))
-    return Chunk.from_batch(merged.take(order))
+    return Chunk.from_batch(sort_batch(concat_batches([a.to_batch(), b.to_batch()], types)))
 
 
-def segment_search(time: np.ndarray, starts: np.ndarray, ends: np.ndarray, t: int, side: str) -> np.ndarray:
-    """Per segment [start, end) of sorted `time`, the insertion point of t (vectorized bisection)."""
+def segment_search(time: np.ndarray, starts: np.ndarray, ends: np.ndarray, t, side: str) -> np.ndarray:
+    """Per segment [start, end) of sorted `time`, the insertion point of t (a scalar, or
+    one value per segment): a vectorized bisection, all segments at once."""
     lo = starts.astype(np.int64).copy()
     hi = ends.astype(np.int64).copy()
+    t = np.asarray(t)
     active = lo < hi
     while active.any():
         idx = np.flatnonzero(active)
         mid = (lo[idx] + hi[idx]) // 2
         tv = time[mid]
-        right = tv < t if side == "left" else tv <= t
+        target = t if t.ndim == 0 else t[idx]
+        right = tv < target if side == "left" else tv <= target
         lo[idx] = np.where(right, mid + 1, lo[idx])
         hi[idx] = np.where(right, hi[idx], mid)
         active[idx] = lo[idx] < hi[idx]
     return lo
+
+
+def time_slice(chunk: Chunk, lo: int, hi: int) -> Batch:
+    """The live rows of a chunk with lo <= time < hi, still ordered by (series, time)."""
+    if chunk.nrows == 0 or chunk.tmax < lo or chunk.tmin >= hi:
+        return chunk.take_rows(np.empty(0, dtype=np.int64))
+    if lo <= chunk.tmin and chunk.tmax < hi:
+        return chunk.to_batch()
+    starts, ends = chunk.offsets[:-1], chunk.offsets[1:]
+    if lo > chunk.tmin:
+        starts = segment_search(chunk.time, starts, ends, lo, "left")
+    if hi <= chunk.tmax:
+        ends = segment_search(chunk.time, starts, ends, hi, "left")
+    return chunk.take_rows(ranges_to_index(starts, np.maximum(starts, ends)))
+
+
+def concat_batches(batches: list, types: dict) -> Batch:
+    batches = [b for b in batches if len(b)]
+    if len(batches) == 1:
+        return batches[0]
+    if not batches:
+        empty = np.empty(0, dtype=np.int64)
+        return Batch(np.empty(0, dtype=np.int32), empty, empty, {})
+    cols = concat_columns([(len(b), b.columns) for b in batches], types)
+    return Batch(
+        np.concatenate([b.sid for b in batches]), np.concatenate([b.time for b in batches]),
+        np.concatenate([b.version for b in batches]), cols,
+    )
+
+
+def rows_between(chunks, lo: int, hi: int, types: dict) -> Batch:
+    """Live rows of sealed chunks with lo <= time < hi, ordered by (series, time)."""
+    return sort_batch(concat_batches([time_slice(c, lo, hi) for c in chunks], types))
+
+
+def sort_batch(batch: Batch) -> Batch:
+    """Rows ordered by (series, time)."""
+    sid, time = batch.sid, batch.time
+    if np.all((sid[1:] > sid[:-1]) | ((sid[1:] == sid[:-1]) & (time[1:] >= time[:-1]))):
+        return batch  # already in order: a linear check instead of a sort
+    return batch.take(np.lexsort((time, sid)))
 
 
 @dataclass(frozen=True)
@@ -242,15 +288,7 @@ class MemoryStore:
         """Sort the pending rows into a chunk and merge chunks of similar size."""
         if not self.pending:
             return
-        parts = list(self.pending)
-        if len(parts) == 1:
-            batch = parts[0]
-        else:
-            cols = concat_columns([(len(p), p.columns) for p in parts], self.column_types)
-            batch = Batch(
-                np.concatenate([p.sid for p in parts]), np.concatenate([p.time for p in parts]),
-                np.concatenate([p.version for p in parts]), cols,
-            )
+        batch = concat_batches(list(self.pending), self.column_types)
         chunks = list(self.chunks) + [Chunk.from_batch(batch)]
         while len(chunks) >= 2 and chunks[-1].live_rows * 2 >= chunks[-2].live_rows:
             b = chunks.pop()
@@ -286,6 +324,19 @@ class MemoryStore:
         chunks[ci] = chunks[ci].with_deleted(np.array([row]))
         self.chunks = tuple(chunks)
 
-    def replace_chunks(self, chunks: tuple) -> None:
-        """Install chunks computed from the current ones (tiering, retention)."""
-        self.chunks = tuple(c for c in chunks if c.nrows)
+    def drop_before(self, cutoff: int) -> int:
+        """Remove every row older than `cutoff` (moved or expired); returns how many."""
+        self.seal()
+        chunks = []
+        dropped = 0
+        for chunk in self.chunks:
+            if chunk.tmin >= cutoff:
+                chunks.append(chunk)
+                continue
+            if chunk.nrows:
+                rest = time_slice(chunk, cutoff, INT64_MAX)
+                dropped += chunk.live_rows - len(rest)
+                if len(rest):
+                    chunks.append(Chunk.from_batch(rest))
+        self.chunks = tuple(chunks)
+        return dropped

@@ -141,12 +141,8 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int) 
             if not start <= t < end:
                 raise Rejected(outside_window_reason(start, end, window_name))
             values = _parse_values(record, measure_name, schema, dims)
-            if partition.type == "DIMENSION" and partition.enforcement == "REQUIRED":
-                if not any(n == partition.name for n, _ in dims):
-                    raise Rejected(
-                        f"The record is missing the dimension '{partition.name}', which the table's "
-                        "partition key requires."
-                    )
+            if _requires_key(partition) and not any(n == partition.name for n, _ in dims):
+                raise Rejected(missing_key_reason(partition))
         except Rejected as e:
             rejected.append({"RecordIndex": i, "Reason": str(e)})
             continue
@@ -165,6 +161,14 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int) 
         np.array(index, dtype=np.int64), np.array(key_codes, dtype=np.int64), list(key_positions),
         np.array(times, dtype=np.int64), np.array(versions, dtype=np.int64), columns, schema, rejected,
     )
+
+
+def _requires_key(partition) -> bool:
+    return partition.type == "DIMENSION" and partition.enforcement != "OPTIONAL"
+
+
+def missing_key_reason(partition) -> str:
+    return f"The record is missing the dimension '{partition.name}', which the table's partition key requires."
 
 
 def _check_shape(record, where: str) -> dict:
@@ -559,6 +563,12 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
             if c in schema.attributes:
                 raise ValidationError(f"'{c}' is a measure of this table and cannot also be a dimension.")
             schema.dimensions.append(c)
+    partition = table.partition_key
+    if _requires_key(partition):
+        if partition.name in dim_cols:
+            reject_rows(dim_codes[dim_cols.index(partition.name)] < 0, missing_key_reason(partition))
+        else:
+            reject_rows(np.ones(n, dtype=bool), missing_key_reason(partition))
     name_codes, name_uniques = pd.factorize(pd.Series(name_arr), use_na_sentinel=True)
     keep = np.flatnonzero(~reject)
     parts = [name_codes[keep]] + [c[keep] for c in dim_codes]

@@ -1,15 +1,23 @@
-"""One scan over a table snapshot: the series and time range asked for, nothing else.
+"""One scan over a table snapshot, both tiers as one table: the series and times asked
+for, nothing else, and an account of what was read and what was skipped.
 
 The caller (the executor's Scan operator) has already turned dimension and measure-name
-predicates into a set of series ids using the series catalog, so storage needs no SQL:
-it receives series ids, a half-open time range and the value columns to produce, skips
-chunks whose time range cannot match, finds each series' rows by binary search on its
-sorted times, and yields batches. `ScanStats` counts what was read and what was skipped.
+predicates into series ids on the series catalog, so storage needs no SQL: it receives
+series ids, a half-open time range and the value columns to produce. The magnetic store
+skips partitions by time window and partition-key bucket, and by the manifest's
+segments (a series' rows within one row group, with their time range) files and row
+groups holding no wanted series at a wanted time; the memory store skips chunks by time range and finds each series' rows by
+binary search. Every point lives in exactly one tier (see magnetic.py: boundary), so
+the two are simply concatenated, magnetic (older) first.
+
+Bytes are counted logically (rows x the widths of time, series and the requested value
+columns), the same for both tiers, so a query meters the same wherever its data is;
+the bytes actually read from disk are counted separately.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,6 +27,7 @@ from .memory import Chunk, segment_search
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+_WIDTH = {"DOUBLE": 8, "BIGINT": 8, "TIMESTAMP": 8, "BOOLEAN": 1, "VARCHAR": 16}
 
 
 @dataclass(frozen=True)
@@ -30,22 +39,51 @@ class ScanRequest:
 
 
 @dataclass
-class ScanStats:
-    """What a scan touched versus what pruning let it skip."""
+class TierStats:
+    """What one tier read and skipped. Memory-store partitions are its sorted chunks."""
 
     partitions_scanned: int = 0
     partitions_pruned: int = 0
-    series_total: int = 0
-    series_scanned: int = 0
+    files_scanned: int = 0
+    files_pruned: int = 0
+    row_groups_scanned: int = 0
+    row_groups_pruned: int = 0
     rows_scanned: int = 0
     bytes_scanned: int = 0
     bytes_pruned: int = 0
-    tiers: dict = field(default_factory=dict)
+    disk_bytes_read: int = 0
 
-    def add(self, other: "ScanStats") -> None:
-        for name in ("partitions_scanned", "partitions_pruned", "series_total", "series_scanned",
-                     "rows_scanned", "bytes_scanned", "bytes_pruned"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def prune(self, rows: int, row_size: int, partitions: int = 0, files: int = 0, row_groups: int = 0) -> None:
+        self.partitions_pruned += partitions
+        self.files_pruned += files
+        self.row_groups_pruned += row_groups
+        self.bytes_pruned += rows * row_size
+
+    def read(self, rows: int, skipped_rows: int, row_size: int) -> None:
+        self.rows_scanned += rows
+        self.bytes_scanned += rows * row_size
+        self.bytes_pruned += skipped_rows * row_size
+
+
+def _both_tiers(name: str) -> property:
+    return property(lambda self: getattr(self.memory, name) + getattr(self.magnetic, name),
+                    doc=f"{name} of both tiers")
+
+
+@dataclass
+class ScanStats:
+    """What a query's scans touched versus what pruning let them skip."""
+
+    series_total: int = 0
+    series_scanned: int = 0
+    memory: TierStats = field(default_factory=TierStats)
+    magnetic: TierStats = field(default_factory=TierStats)
+
+    partitions_scanned = _both_tiers("partitions_scanned")
+    partitions_pruned = _both_tiers("partitions_pruned")
+    rows_scanned = _both_tiers("rows_scanned")
+    bytes_scanned = _both_tiers("bytes_scanned")
+    bytes_pruned = _both_tiers("bytes_pruned")
 
     @property
     def series_pruned(self) -> int:
@@ -65,21 +103,81 @@ class ScanBatch:
         return len(self.time)
 
 
-def _row_bytes(columns: dict, names) -> int:
-    size = 16  # time + series reference
-    for name in names:
-        if name in columns:
-            values = columns[name][0]
-            size += values.itemsize if values.dtype != object else 16
-    return size
+def row_bytes(types: dict, names) -> int:
+    """Logical bytes of one row: time, series reference and the requested value columns."""
+    return 16 + sum(_WIDTH[types[n]] for n in names if n in types)
 
 
-def scan_chunk(chunk: Chunk, request: ScanRequest, stats: ScanStats) -> ScanBatch | None:
-    names = request.columns if request.columns is not None else tuple(chunk.columns)
-    row_size = _row_bytes(chunk.columns, names)
+def scan_table(snapshot, request: ScanRequest, buckets: set | None, stats: ScanStats):
+    """Batches of both tiers of a TableSnapshot; `buckets` are the partition-key
+    buckets of the requested series (None: all)."""
+    view = snapshot.magnetic
+    request = replace(request, time_lo=max(request.time_lo, snapshot.expired_before))
+    types = snapshot.column_types()
+    names = request.columns if request.columns is not None else tuple(types)
+    request = replace(request, columns=tuple(names))
+    row_size = row_bytes(types, names)
+    yield from scan_magnetic(snapshot.store, view, request, buckets, types, row_size, stats.magnetic)
+    yield from scan_memory(snapshot.memory, request, row_size, stats.memory)
+
+
+# --- magnetic store -----------------------------------------------------------------------
+
+def scan_magnetic(store, view, request: ScanRequest, buckets, types, row_size: int, stats: TierStats):
+    lo, hi = request.time_lo, request.time_hi
+    for part in view.partitions:
+        if part.tmax < lo or part.tmin >= hi or lo >= hi or (buckets is not None and part.bucket not in buckets):
+            stats.prune(part.rows, row_size, partitions=1, files=len(part.files),
+                        row_groups=sum(len(f.layout.row_groups) - 1 for f in part.files))
+            continue
+        stats.partitions_scanned += 1
+        for f in part.files:
+            out = _scan_file(store, f, request, types, row_size, stats)
+            if out is not None:
+                yield out
+
+
+def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: TierStats) -> ScanBatch | None:
+    lo, hi = request.time_lo, request.time_hi
+    lay = f.layout  # segments: a series' rows within one row group, with their time range
+    hit = (lay.tmax >= lo) & (lay.tmin < hi)
+    if request.series is not None:
+        wanted = request.series
+        pos = np.minimum(np.searchsorted(wanted, lay.sids), max(len(wanted) - 1, 0))
+        hit &= wanted[pos] == lay.sids if len(wanted) else False
+    sel = np.flatnonzero(hit)
+    n_groups = len(lay.row_groups) - 1
+    if len(sel) == 0:
+        stats.prune(f.live_rows, row_size, files=1, row_groups=n_groups)
+        return None
+    names = [c for c in request.columns if c in types]
+    read = store.read_ranges(f, lay.starts[sel], lay.ends[sel], names, types, cached=True)
+    stats.files_scanned += 1
+    stats.row_groups_scanned += read.row_groups
+    stats.row_groups_pruned += n_groups - read.row_groups
+    stats.disk_bytes_read += read.disk_bytes
+    starts, ends = read.starts, read.ends
+    if lo > lay.tmin[sel].min():
+        starts = segment_search(read.time, starts, ends, lo, "left")
+    if hi <= lay.tmax[sel].max():
+        ends = segment_search(read.time, starts, ends, hi, "left")
+    idx = ranges_to_index(starts, ends)
+    row_sid = np.repeat(lay.sids[sel], ends - starts)
+    if read.deleted is not None:
+        live = ~read.deleted[idx]
+        idx, row_sid = idx[live], row_sid[live]
+    stats.read(len(idx), f.live_rows - len(idx), row_size)
+    if len(idx) == 0:
+        return None
+    columns = {n: (v[idx], m[idx] if m is not None else None) for n, (v, m) in read.columns.items()}
+    return ScanBatch(row_sid, read.time[idx], columns, True)
+
+
+# --- memory store -------------------------------------------------------------------------
+
+def scan_chunk(chunk: Chunk, request: ScanRequest, row_size: int, stats: TierStats) -> ScanBatch | None:
     if chunk.nrows == 0 or chunk.tmax < request.time_lo or chunk.tmin >= request.time_hi:
-        stats.partitions_pruned += 1
-        stats.bytes_pruned += chunk.nrows * row_size
+        stats.prune(chunk.live_rows, row_size, partitions=1)
         return None
     sids, starts, ends = chunk.segments(request.series)
     if request.time_lo > chunk.tmin:
@@ -91,20 +189,14 @@ def scan_chunk(chunk: Chunk, request: ScanRequest, stats: ScanStats) -> ScanBatc
     stats.partitions_scanned += 1
     lengths = ends - starts
     total = int(lengths.sum())
-    stats.rows_scanned += total
-    stats.bytes_scanned += total * row_size
-    stats.bytes_pruned += (chunk.nrows - total) * row_size
     if total == 0:
+        stats.read(0, chunk.live_rows, row_size)
         return None
-    if total == chunk.nrows:
-        idx = None  # the whole chunk: no gather
-        row_sid = np.repeat(sids, lengths)
-    else:
-        idx = ranges_to_index(starts, ends)
-        row_sid = np.repeat(sids, lengths)
+    idx = None if total == chunk.nrows else ranges_to_index(starts, ends)  # None: the whole chunk
+    row_sid = np.repeat(sids, lengths)
     time = chunk.time if idx is None else chunk.time[idx]
     columns = {}
-    for name in names:
+    for name in request.columns:
         if name in chunk.columns:
             values, nulls = chunk.columns[name]
             if idx is not None:
@@ -116,38 +208,36 @@ def scan_chunk(chunk: Chunk, request: ScanRequest, stats: ScanStats) -> ScanBatc
         if not live.all():
             row_sid, time = row_sid[live], time[live]
             columns = {n: (v[live], m[live] if m is not None else None) for n, (v, m) in columns.items()}
-    return ScanBatch(row_sid, time, columns, True)
+    stats.read(len(time), chunk.live_rows - len(time), row_size)
+    return ScanBatch(row_sid, time, columns, True) if len(time) else None
 
 
-def scan_pending(batch, request: ScanRequest, stats: ScanStats) -> ScanBatch | None:
-    names = request.columns if request.columns is not None else tuple(batch.columns)
+def scan_pending(batch, request: ScanRequest, row_size: int, stats: TierStats) -> ScanBatch | None:
     mask = (batch.time >= request.time_lo) & (batch.time < request.time_hi)
     if request.series is not None:
         mask &= np.isin(batch.sid, request.series)
     stats.partitions_scanned += 1
-    n = int(mask.sum())
-    row_size = _row_bytes(batch.columns, names)
-    stats.rows_scanned += n
-    stats.bytes_scanned += n * row_size
-    stats.bytes_pruned += (len(batch) - n) * row_size
-    if n == 0:
-        return None
     idx = np.flatnonzero(mask)
+    stats.read(len(idx), len(batch) - len(idx), row_size)
+    if len(idx) == 0:
+        return None
     columns = {}
-    for name in names:
+    for name in request.columns:
         if name in batch.columns:
             values, nulls = batch.columns[name]
             columns[name] = (values[idx], nulls[idx] if nulls is not None else None)
     return ScanBatch(batch.sid[idx].astype(np.int32), batch.time[idx], columns, False)
 
 
-def scan_memory(snapshot, request: ScanRequest, stats: ScanStats):
+def scan_memory(snapshot, request: ScanRequest, row_size: int, stats: TierStats):
     """Batches of the memory store: one per chunk, then one per pending batch."""
+    if request.time_lo >= request.time_hi:
+        return
     for chunk in snapshot.chunks:
-        out = scan_chunk(chunk, request, stats)
+        out = scan_chunk(chunk, request, row_size, stats)
         if out is not None:
             yield out
     for batch in snapshot.pending:
-        out = scan_pending(batch, request, stats)
+        out = scan_pending(batch, request, row_size, stats)
         if out is not None:
             yield out

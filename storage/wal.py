@@ -4,7 +4,8 @@ A log is a directory of segment files (`00000001.wal`, ...). Each entry is frame
 `length (u32) | crc32 (u32) | payload` and the segment is fdatasync'd after each append,
 so an acknowledged write survives `kill -9`. Replay reads segments in order and stops
 at the first torn or corrupt frame of the last segment (a write that never returned),
-truncating it so new entries follow good ones.
+truncating it so new entries follow good ones. A checkpoint (checkpoint.py) rotates
+to a new segment and, once the state before it is saved, drops the older segments.
 
 A write entry's payload is an Arrow IPC stream: columns `sid`, `time`, `version` and
 the value columns, with a JSON header in the schema metadata (table id, series first
@@ -25,23 +26,25 @@ import pyarrow as pa
 
 from tsql.errors import InternalServerError
 
+from .arrow import from_arrow, int64_column, to_arrow
+from .files import fsync_dir
 from .memory import Batch
 
 _FRAME = struct.Struct("<II")
-_ARROW_TYPES = {
-    "DOUBLE": pa.float64(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_(),
-    "TIMESTAMP": pa.int64(), "VARCHAR": pa.string(),
-}
 
 
 class WriteAheadLog:
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, first: int = 1):
+        """Open the log; `first` is the oldest segment still needed (see checkpoint.py)."""
         self.directory = directory
         os.makedirs(directory, exist_ok=True)
         self.lock = threading.Lock()
         segments = self.segments()
-        self.sequence = segments[-1] if segments else 1
+        self.sequence = max(segments[-1] if segments else 1, first)
         self._file = None
+        # bytes per segment, kept here so that sizing the log never races a checkpoint
+        self._sizes = {s: os.path.getsize(self.path(s)) for s in segments}
+        self._sizes.setdefault(self.sequence, 0)
 
     def segments(self) -> list[int]:
         out = []
@@ -59,41 +62,39 @@ class WriteAheadLog:
         return self._file
 
     def append(self, payload: bytes) -> None:
-        frame = _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
+        data = frame(payload)
         with self.lock:
             f = self._open()
             try:
-                f.write(frame)
+                f.write(data)
                 f.flush()
                 os.fdatasync(f.fileno())
+                self._sizes[self.sequence] += len(data)
             except OSError as e:
                 raise InternalServerError(f"Could not write the write-ahead log: {e}") from e
 
-    def size(self) -> int:
-        return sum(os.path.getsize(self.path(s)) for s in self.segments())
+    def size(self, first: int = 0) -> int:
+        """Bytes in the segments >= first."""
+        with self.lock:
+            return sum(n for s, n in self._sizes.items() if s >= first)
 
-    def replay(self):
-        """Yield every intact payload, oldest first; cut a torn tail off the last segment."""
-        segments = self.segments()
+    def replay(self, first: int = 0):
+        """Yield every intact payload of segments >= first, oldest first; cut a torn tail
+        off the last segment (a write that never returned) so new entries follow good ones."""
+        segments = [s for s in self.segments() if s >= first]
         for i, seq in enumerate(segments):
             path = self.path(seq)
             with open(path, "rb") as f:
                 data = f.read()
-            pos = 0
-            while pos + _FRAME.size <= len(data):
-                length, crc = _FRAME.unpack_from(data, pos)
-                start = pos + _FRAME.size
-                payload = data[start:start + length]
-                if len(payload) < length or zlib.crc32(payload) != crc:
-                    break
-                yield payload
-                pos = start + length
+            payloads, pos = read_frames(data)
+            yield from payloads
             if pos < len(data):
                 if i != len(segments) - 1:
                     raise InternalServerError(f"The write-ahead log segment {path} is corrupt at byte {pos}.")
-                with open(path, "r+b") as f:  # a write that never returned: drop it
+                with open(path, "r+b") as f:
                     f.truncate(pos)
                     os.fsync(f.fileno())
+                self._sizes[seq] = pos
 
     def rotate(self) -> int:
         """Start a new segment; entries before it can be dropped once checkpointed."""
@@ -103,12 +104,16 @@ class WriteAheadLog:
                 self._file = None
             self.sequence += 1
             self._open()
+            fsync_dir(self.directory)
+            self._sizes[self.sequence] = 0
             return self.sequence
 
     def drop_before(self, sequence: int) -> None:
         for seq in self.segments():
             if seq < sequence:
                 os.remove(self.path(seq))
+                with self.lock:
+                    self._sizes.pop(seq, None)
 
     def close(self) -> None:
         with self.lock:
@@ -117,42 +122,52 @@ class WriteAheadLog:
                 self._file = None
 
 
-# --- payloads -------------------------------------------------------------------------
+# --- frames and payloads ---------------------------------------------------------------
 
-def encode_write(header: dict, batch: Batch, types: dict) -> bytes:
+def frame(payload: bytes) -> bytes:
+    return _FRAME.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def read_frames(data: bytes) -> tuple[list, int]:
+    """The intact payloads at the start of `data`, and where they end."""
+    out = []
+    pos = 0
+    while pos + _FRAME.size <= len(data):
+        length, crc = _FRAME.unpack_from(data, pos)
+        start = pos + _FRAME.size
+        payload = data[start:start + length]
+        if len(payload) < length or zlib.crc32(payload) != crc:
+            break
+        out.append(payload)
+        pos = start + length
+    return out, pos
+
+
+def encode_write(header: dict, batch: Batch, types: dict, compression: str | None = None) -> bytes:
     """A write entry: the header dict plus the rows as one Arrow record batch."""
     arrays = [pa.array(batch.sid, pa.int32()), pa.array(batch.time, pa.int64()), pa.array(batch.version, pa.int64())]
     names = ["sid", "time", "version"]
     for name, (values, nulls) in batch.columns.items():
-        arrays.append(pa.array(values, _ARROW_TYPES[types[name]], mask=nulls))
+        arrays.append(to_arrow(values, nulls, types[name]))
         names.append(name)
     header = dict(header, kind="write", types={n: types[n] for n in batch.columns})
     schema = pa.schema([pa.field(n, a.type) for n, a in zip(names, arrays)], metadata={"h": json.dumps(header)})
     sink = io.BytesIO()
-    with pa.ipc.new_stream(sink, schema) as writer:
+    options = pa.ipc.IpcWriteOptions(compression=compression)
+    with pa.ipc.new_stream(sink, schema, options=options) as writer:
         writer.write_batch(pa.record_batch(arrays, schema=schema))
     return sink.getvalue()
 
 
-def decode(payload: bytes) -> tuple[dict, Batch | None]:
+def decode(payload: bytes) -> tuple[dict, Batch]:
     reader = pa.ipc.open_stream(payload)
     header = json.loads(reader.schema.metadata[b"h"])
     table = reader.read_all()
-    columns = {}
-    for name in table.column_names[3:]:
-        col = table.column(name).combine_chunks()
-        nulls = col.is_null().to_numpy(zero_copy_only=False) if col.null_count else None
-        mtype = header["types"][name]
-        if mtype == "VARCHAR":
-            values = np.array(col.to_pylist(), dtype=object)
-        else:
-            fill = False if mtype == "BOOLEAN" else 0
-            values = col.fill_null(fill).to_numpy(zero_copy_only=False)
-        columns[name] = (values, nulls)
+    columns = {name: from_arrow(table.column(name), header["types"][name]) for name in table.column_names[3:]}
     batch = Batch(
         table.column("sid").to_numpy().astype(np.int32),
-        table.column("time").to_numpy().astype(np.int64),
-        table.column("version").to_numpy().astype(np.int64),
+        int64_column(table.column("time")),
+        int64_column(table.column("version")),
         columns,
     )
     return header, batch

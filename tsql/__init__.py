@@ -18,11 +18,12 @@ from .errors import (
 __version__ = "0.1.0"
 
 
-def connect(path=None, clock=None):
-    """Open a database: persistent in directory `path` (created if needed), or in memory."""
+def connect(path=None, clock=None, **options):
+    """Open a database: persistent in directory `path` (created if needed), or in memory.
+    Options (maintenance_interval, magnetic, cache_bytes) are Database's."""
     from .database import Database
 
-    return Database(path, clock)
+    return Database(path, clock, **options)
 
 
 def __getattr__(name):

@@ -23,7 +23,9 @@ from .planner import plan_statement
 from .planner.plan import Explain, Plan, TableColumn
 from .result import ColumnInfo, QueryStatus, Result
 from .storage.catalog import PartitionKey, TableInfo
-from .storage.engine import Storage
+from .storage.engine import CACHE_BYTES, Storage
+from .storage.magnetic import MagneticSettings
+from .storage.records import Rejected, check_column_name
 from .types import MEASURE_TYPES, TIMESTAMP, VARCHAR, Type
 
 REGION = "local"
@@ -31,12 +33,22 @@ ACCOUNT = "000000000000"
 
 
 class Database:
-    """A tsql database: persistent under `path`, or in memory when `path` is None."""
+    """A tsql database: persistent under `path`, or in memory when `path` is None.
 
-    def __init__(self, path: str | None = None, clock: Clock | None = None):
+    While it is open, a background thread moves data older than each table's memory
+    retention to the magnetic store, deletes data past the magnetic retention, compacts
+    magnetic files and checkpoints the WAL, every `maintenance_interval` seconds (None:
+    never; `maintain()` does it on demand). `magnetic` sets how magnetic partitions are
+    cut (storage.magnetic.MagneticSettings) for tables created from then on; up to
+    `cache_bytes` of decoded magnetic row groups stay in RAM for later queries."""
+
+    def __init__(self, path: str | None = None, clock: Clock | None = None,
+                 maintenance_interval: float | None = 60.0, magnetic: MagneticSettings | None = None,
+                 cache_bytes: int = CACHE_BYTES):
         self.path = os.path.abspath(path) if path is not None else None
         self.clock = clock or SystemClock()
-        self.storage = Storage(self.path, now_ns=self.clock.now_ns)
+        self.storage = Storage(self.path, now_ns=self.clock.now_ns, settings=magnetic,
+                               maintenance_interval=maintenance_interval, cache_bytes=cache_bytes)
         self._catalog = _CatalogView(self.storage)
         self._functions = _Functions()
         self._query_ids = itertools.count(1)
@@ -117,7 +129,8 @@ class Database:
                      magnetic_retention_days: int | None = None, magnetic_store_writes: bool | None = None,
                      partition_enforcement: str | None = None) -> dict:
         """Change a table's retention, magnetic-store writes, or the EnforcementInRecord
-        (REQUIRED | OPTIONAL) of its dimension partition key."""
+        (REQUIRED | OPTIONAL) of its dimension partition key, at once; data moves to the
+        magnetic store or expires on the next maintenance pass."""
         self._check_open()
         if partition_enforcement is not None:
             info = self.storage.catalog.table(database, table)
@@ -156,6 +169,29 @@ class Database:
         records named by `measure_name`)."""
         self._check_open()
         return self.storage.write_frame(database, table, frame, measure_name)
+
+    # --- maintenance ------------------------------------------------------------------------
+
+    def maintain(self) -> dict:
+        """Run maintenance now: move data past each table's memory retention to the
+        magnetic store, delete data past the magnetic retention, compact magnetic files
+        and checkpoint the WAL. Returns what it did: moved_rows, expired_partitions,
+        compacted_files, checkpoint (bool), tiering_seconds, seconds."""
+        self._check_open()
+        return self.storage.maintain()
+
+    def storage_status(self, database: str, table: str) -> dict:
+        """Where a table's data is: rows and bytes per tier, magnetic partitions and files."""
+        snap = self.storage.snapshot(database, table)
+        view = snap.magnetic
+        return {
+            "MemoryStore": {"Rows": snap.memory.nrows, "Chunks": len(snap.memory.chunks) + len(snap.memory.pending)},
+            "MagneticStore": {
+                "Rows": view.rows, "Bytes": view.nbytes, "Partitions": len(view.partitions),
+                "Files": sum(len(p.files) for p in view.partitions),
+                "Boundary": view.boundary if view.boundary > np.iinfo(np.int64).min else None,
+            },
+        }
 
     # --- queries --------------------------------------------------------------------------------
 
@@ -198,9 +234,10 @@ class Database:
         return Result([ColumnInfo("Query Plan", VARCHAR)], [col], len(lines), status, self._query_id())
 
 
-def connect(path: str | None = None, clock: Clock | None = None) -> Database:
-    """Open a database: persistent in directory `path` (created if needed), or in memory."""
-    return Database(path, clock)
+def connect(path: str | None = None, clock: Clock | None = None, **options) -> Database:
+    """Open a database: persistent in directory `path` (created if needed), or in memory.
+    Options: maintenance_interval, magnetic, cache_bytes (see Database)."""
+    return Database(path, clock, **options)
 
 
 # --- adapters the planner sees ------------------------------------------------------------------
@@ -291,11 +328,18 @@ def _partition_key(spec) -> PartitionKey | None:
     kind = str(spec[0]).upper()
     if kind in ("MEASURE", "MEASURE_NAME"):
         return PartitionKey("MEASURE")
-    if kind == "DIMENSION" and len(spec) >= 2:
+    if kind == "DIMENSION" and 2 <= len(spec) <= 3:
         enforcement = str(spec[2]).upper() if len(spec) > 2 else "REQUIRED"
         if enforcement not in ("REQUIRED", "OPTIONAL"):
             raise ValidationError("Partition key enforcement must be REQUIRED or OPTIONAL.")
-        return PartitionKey("DIMENSION", str(spec[1]), enforcement)
+        name = spec[1]
+        if not isinstance(name, str) or not name or len(name.encode("utf-8")) > 60:
+            raise ValidationError(f"The partition key dimension name {name!r} must be 1 to 60 bytes of text.")
+        try:
+            check_column_name(name, "dimension")
+        except Rejected as e:
+            raise ValidationError(str(e)) from None
+        return PartitionKey("DIMENSION", name, enforcement)
     raise ValidationError(
         "partition_key must be ('dimension', name[, 'REQUIRED'|'OPTIONAL']) or ('measure_name',)."
     )
@@ -344,6 +388,11 @@ def _status(ctx, started, planned, metered: bool) -> QueryStatus:
         series_scanned=s.series_scanned,
         series_pruned=s.series_pruned,
         rows_scanned=s.rows_scanned,
+        files_scanned=s.magnetic.files_scanned,
+        files_pruned=s.magnetic.files_pruned,
+        row_groups_scanned=s.magnetic.row_groups_scanned,
+        row_groups_pruned=s.magnetic.row_groups_pruned,
+        disk_bytes_read=s.magnetic.disk_bytes_read,
         elapsed_seconds=time.perf_counter() - started,
         plan_seconds=planned - started,
     )
@@ -359,13 +408,24 @@ def _annotate(plan: Plan, ctx) -> str:
             visit(c, depth + 1)
 
     visit(plan, 0)
-    s = ctx.stats
-    lines.append(
+    lines.extend(scan_summary(ctx.stats))
+    return "\n".join(lines)
+
+
+def scan_summary(s) -> list[str]:
+    """EXPLAIN ANALYZE's account of what the scans read and what pruning skipped."""
+    mem, mag = s.memory, s.magnetic
+    return [
         f"Scanned: {s.partitions_scanned} partitions, {s.series_scanned} series, {s.rows_scanned} rows, "
         f"{s.bytes_scanned} bytes; pruned: {s.partitions_pruned} partitions, {s.series_pruned} series, "
-        f"{s.bytes_pruned} bytes"
-    )
-    return "\n".join(lines)
+        f"{s.bytes_pruned} bytes; metered: {QueryStatus.metered(s.bytes_scanned)} bytes",
+        f"  memory store: {mem.partitions_scanned} chunks scanned, {mem.partitions_pruned} pruned; "
+        f"{mem.rows_scanned} rows, {mem.bytes_scanned} bytes",
+        f"  magnetic store: {mag.partitions_scanned} partitions scanned, {mag.partitions_pruned} pruned; "
+        f"{mag.files_scanned} files scanned, {mag.files_pruned} pruned; {mag.row_groups_scanned} row groups "
+        f"scanned, {mag.row_groups_pruned} pruned; {mag.rows_scanned} rows, {mag.bytes_scanned} bytes "
+        f"({mag.disk_bytes_read} read from disk)",
+    ]
 
 
 __all__ = ["Database", "connect", "Type"]

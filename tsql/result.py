@@ -44,6 +44,11 @@ class QueryStatus:
     series_scanned: int = 0
     series_pruned: int = 0
     rows_scanned: int = 0
+    files_scanned: int = 0  # magnetic-store files
+    files_pruned: int = 0
+    row_groups_scanned: int = 0  # Parquet row groups of those files
+    row_groups_pruned: int = 0
+    disk_bytes_read: int = 0  # compressed bytes read from magnetic files (bytes_scanned is logical)
     elapsed_seconds: float = 0.0
     plan_seconds: float = 0.0
 

@@ -4,14 +4,16 @@ A Filter's conjuncts move below Projects (by substitution), Sorts, inner-join si
 group keys and UNNEST inputs, until they reach a Scan. There, comparisons of `time`
 with constants narrow the scan's [time_lo, time_hi) and conjuncts over dimensions and
 measure_name become its series filter, resolved once per series instead of per row.
-Both are exact, so those conjuncts leave the Filter.
+Both are exact, so those conjuncts leave the Filter. A disjunction whose every branch
+bounds time or series (`(host = 'a' AND time > x) OR (host = 'b' AND time > y)`) also
+narrows the scan to the hull of its branches, inexactly: it stays in the Filter.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from tsql.types import TIMESTAMP
+from tsql.types import BOOLEAN, TIMESTAMP
 
 from ..expressions import Call, ColumnRef, Expr, Literal, Subquery, and_all, conjuncts, remap_columns
 from ..plan import Aggregate, Filter, Join, Limit, Plan, Project, Scan, Sort, Unnest, Window
@@ -104,22 +106,83 @@ def _into_scan(scan: Scan, preds: list[Expr], rest: list[Expr]) -> Scan:
     for p in preds:
         bound = _time_bound(p, columns)
         if bound is not None:
-            op, value = bound
-            if op in ("$ge", "$gt", "$eq"):
-                v = value + (1 if op == "$gt" else 0)
-                lo = v if lo is None else max(lo, v)
-            if op in ("$le", "$lt", "$eq"):
-                v = value + (0 if op == "$lt" else 1)
-                hi = v if hi is None else min(hi, v)
+            b_lo, b_hi = _bound_range(*bound)
+            if b_lo is not None:
+                lo = b_lo if lo is None else max(lo, b_lo)
+            if b_hi is not None:
+                hi = b_hi if hi is None else min(hi, b_hi)
             continue
         refs = p.column_indexes()
         if refs and all(columns[i].kind in SERIES_KINDS for i in refs):
-            # renumber from scan output positions to table column positions
-            series.append(remap_columns(p, lambda c: ColumnRef(scan.projection[c.index], c.type, c.name)))
+            series.append(_to_table_columns(scan, p))
             continue
         rest.append(p)
+        hull = _disjunction_hull(p, columns)
+        if hull is not None:  # inexact: p stays in the filter above the scan
+            h_lo, h_hi, h_series = hull
+            lo = h_lo if lo is None else (lo if h_lo is None else max(lo, h_lo))
+            hi = h_hi if hi is None else (hi if h_hi is None else min(hi, h_hi))
+            if h_series is not None:
+                series.append(_to_table_columns(scan, h_series))
     series_filter = and_all(([scan.series_filter] if scan.series_filter is not None else []) + series)
     return replace(scan, time_lo=lo, time_hi=hi, series_filter=series_filter)
+
+
+def _to_table_columns(scan: Scan, p: Expr) -> Expr:
+    """Renumber a predicate from scan output positions to table column positions."""
+    return remap_columns(p, lambda c: ColumnRef(scan.projection[c.index], c.type, c.name))
+
+
+def _disjunction_hull(p: Expr, columns) -> tuple | None:
+    """For p = b1 OR b2 OR ..., each branch a conjunction: the time range [lo, hi) and the
+    series predicate that every row passing p satisfies (their hull over the branches),
+    so the scan can skip the rest. None when that prunes nothing."""
+    branches = _disjuncts(p)
+    if len(branches) < 2:
+        return None
+    los, his, series = [], [], []
+    for branch in branches:
+        b_lo = b_hi = None
+        b_series = []
+        for c in conjuncts(branch):
+            bound = _time_bound(c, columns)
+            if bound is not None:
+                c_lo, c_hi = _bound_range(*bound)
+                b_lo = c_lo if b_lo is None else (b_lo if c_lo is None else max(b_lo, c_lo))
+                b_hi = c_hi if b_hi is None else (b_hi if c_hi is None else min(b_hi, c_hi))
+                continue
+            refs = c.column_indexes()
+            if refs and all(columns[i].kind in SERIES_KINDS for i in refs) and _pushable(c):
+                b_series.append(c)
+        los.append(b_lo)
+        his.append(b_hi)
+        series.append(and_all(b_series))
+    lo = None if any(v is None for v in los) else min(los)
+    hi = None if any(v is None for v in his) else max(his)
+    either = None if any(s is None for s in series) else _or_all(series)
+    if lo is None and hi is None and either is None:
+        return None
+    return lo, hi, either
+
+
+def _disjuncts(p: Expr) -> list[Expr]:
+    if isinstance(p, Call) and p.function == "$or":
+        return _disjuncts(p.args[0]) + _disjuncts(p.args[1])
+    return [p]
+
+
+def _or_all(exprs: list[Expr]) -> Expr:
+    out = exprs[0]
+    for e in exprs[1:]:
+        out = Call("$or", (out, e), BOOLEAN)
+    return out
+
+
+def _bound_range(op: str, value: int) -> tuple:
+    """[lo, hi) of times satisfying `time op value` (None: unbounded)."""
+    lo = value + (1 if op == "$gt" else 0) if op in ("$ge", "$gt", "$eq") else None
+    hi = value + (0 if op == "$lt" else 1) if op in ("$le", "$lt", "$eq") else None
+    return lo, hi
 
 
 def _time_bound(p: Expr, columns) -> tuple[str, int] | None:
