@@ -50,8 +50,41 @@ def _hashable(v):
 
 
 def group_ids(cols: list) -> tuple[np.ndarray, np.ndarray]:
-    """(group number per row, first row of each group) for the distinct rows of cols."""
-    return factorize_rows([codes(c) for c in cols])
+    """(group number per row, first row of each group) for the distinct rows of cols.
+
+    Rows from a scan come ordered by series and time, so equal keys sit in runs (a
+    series' dimensions never change, `bin(time, ...)` changes rarely). Finding the runs
+    takes a comparison of neighbours; only one row per run is then hashed. Input
+    without long runs takes the hashing path for every row.
+    """
+    n = len(cols[0]) if cols else 0
+    starts = _run_starts(cols, n)
+    if starts is None or len(starts) * 4 > n:
+        return factorize_rows([codes(c) for c in cols])
+    run_ids, run_first = factorize_rows([codes(c.take(starts)) for c in cols])
+    lengths = np.diff(np.append(starts, n))
+    return np.repeat(run_ids, lengths), starts[run_first]
+
+
+def _run_starts(cols: list, n: int) -> np.ndarray | None:
+    """Rows where any column's value differs from the row before (row 0 included), or
+    None when a column cannot be compared cheaply (strings, nested values)."""
+    if n == 0:
+        return None
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for col in cols:
+        if isinstance(col, DictVector):
+            v = col.codes
+        elif isinstance(col, Vector) and col.values.dtype != object:
+            v = col.values
+        else:
+            return None
+        change[1:] |= v[1:] != v[:-1]
+        nulls = col.nulls
+        if nulls is not None:
+            change[1:] |= nulls[1:] != nulls[:-1]
+    return np.flatnonzero(change)
 
 
 def sort_ranks(col: Column, descending: bool, nulls_first: bool) -> list[np.ndarray]:

@@ -7,6 +7,7 @@ It sees the catalog and the function library only through planner/catalog.py.
 from __future__ import annotations
 
 from .binder import Binder
+from .cache import PlanCache
 from .parser import parse
 from .plan import Plan
 from .rules import optimize
@@ -18,4 +19,4 @@ def plan_statement(sql: str, catalog, functions, now_ns: int) -> Plan:
     return optimize(plan)
 
 
-__all__ = ["parse", "plan_statement", "Binder", "optimize", "Plan"]
+__all__ = ["parse", "plan_statement", "Binder", "optimize", "Plan", "PlanCache"]

@@ -132,18 +132,24 @@ class Binder:
     def __init__(self, catalog: CatalogView, functions: FunctionCatalog, now_ns: int):
         self.catalog = catalog
         self.functions = functions
-        self.now_ns = now_ns
+        self._now_ns = now_ns
+        self.uses_now = False  # the plan depends on the time it was made (now(), ago(), ...)
+        self.cacheable = True  # metadata statements read the catalog while planning
         self._subquery_ids = itertools.count(1)
+
+    @property
+    def now_ns(self) -> int:
+        self.uses_now = True
+        return self._now_ns
 
     # --- statements ---------------------------------------------------------------------------
 
     def bind_statement(self, node: exp.Expression) -> Plan:
         if isinstance(node, tsast.Explain):
             return Explain(self.bind_statement(node.this), bool(node.args.get("analyze")))
-        if isinstance(node, tsast.Show):
-            return self.bind_show(node)
-        if isinstance(node, tsast.Describe):
-            return self.bind_describe(node)
+        if isinstance(node, (tsast.Show, tsast.Describe)):
+            self.cacheable = False
+            return self.bind_show(node) if isinstance(node, tsast.Show) else self.bind_describe(node)
         return self.bind_query(node, None, {})
 
     def _metadata(self, names, types, rows, like=None, like_column=0) -> Plan:

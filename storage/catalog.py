@@ -115,6 +115,7 @@ class Catalog:
         self.path = path
         self.databases: dict[str, DatabaseInfo] = {}
         self.next_table_id = 1
+        self.generation = 0  # counts changes, so cached query plans know when they are stale
         if path is not None and os.path.exists(os.path.join(path, self.FILE)):
             self._load()
 
@@ -233,6 +234,7 @@ class Catalog:
     # --- persistence -------------------------------------------------------------
 
     def save(self) -> None:
+        self.generation += 1
         if self.path is None:
             return
         doc = {

@@ -19,7 +19,7 @@ from .errors import ValidationError
 from .executor import REGISTRY, ExecContext, execute
 from .executor.column import Batch
 from .executor.evaluate import evaluate_full
-from .planner import plan_statement
+from .planner import PlanCache
 from .planner.plan import Explain, Plan, TableColumn
 from .result import ColumnInfo, QueryStatus, Result
 from .storage.catalog import PartitionKey, TableInfo
@@ -51,6 +51,7 @@ class Database:
                                maintenance_interval=maintenance_interval, cache_bytes=cache_bytes)
         self._catalog = _CatalogView(self.storage)
         self._functions = _Functions()
+        self._plans = PlanCache()
         self._query_ids = itertools.count(1)
         self._closed = False
         self._lock = threading.Lock()
@@ -199,7 +200,7 @@ class Database:
         self._check_open()
         started = time.perf_counter()
         now = self.clock.now_ns()
-        plan = plan_statement(sql, self._catalog, self._functions, now)
+        plan = self._plans.plan(sql, self._catalog, self._functions, now, self.storage.catalog.generation)
         planned = time.perf_counter()
         if isinstance(plan, Explain):
             return self._explain(plan, now, started)

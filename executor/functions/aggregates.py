@@ -302,25 +302,32 @@ def _mask(col: Column, nulls: np.ndarray) -> Column:
 
 
 def _by(is_max: bool):
+    """max_by/min_by in O(n): each group's extreme key by ufunc.at, then the last
+    (max_by) or first (min_by) row holding it. NaN keys count as the largest."""
+
     def impl(args, groups, out_type, call):
         x, y = args
-        valid = y.valid_mask()
-        idx = np.flatnonzero(valid)
+        idx = np.flatnonzero(y.valid_mask())
         x, y, g = x.take(idx), y.take(idx), Groups(groups.ids[idx], groups.count)
         if len(idx) == 0:
             return nulls_of(out_type, g.count)
         ranks, _ = _ranks(y)
         key = ranks if ranks is not None else as_vector(y).values
-        order = np.lexsort((key, g.ids))
-        sorted_ids = g.ids[order]
-        ends = np.flatnonzero(np.append(sorted_ids[1:] != sorted_ids[:-1], True))
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        pick = order[ends] if is_max else order[starts]
-        rows = np.zeros(g.count, dtype=np.int64)
-        present = np.zeros(g.count, dtype=bool)
-        rows[sorted_ids[ends]] = pick
-        present[sorted_ids[ends]] = True
-        return _mask(x.take(rows), ~present)
+        if key.dtype == bool:
+            key = key.astype(np.int8)
+        if key.dtype.kind == "f":
+            key = np.where(np.isnan(key), np.inf, key)
+            init = -np.inf if is_max else np.inf
+        else:
+            info = np.iinfo(key.dtype)
+            init = info.min if is_max else info.max
+        extreme = np.full(g.count, init, dtype=key.dtype)
+        (np.maximum if is_max else np.minimum).at(extreme, g.ids, key)
+        holds = np.flatnonzero(key == extreme[g.ids])
+        rows = np.full(g.count, -1 if is_max else len(key), dtype=np.int64)
+        (np.maximum if is_max else np.minimum).at(rows, g.ids[holds], holds)
+        present = (rows >= 0) & (rows < len(key))
+        return _mask(x.take(np.where(present, rows, 0)), ~present)
 
     return impl
 
