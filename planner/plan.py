@@ -72,7 +72,8 @@ class Scan(Plan):
     """Read a table. `table_columns` are all its columns; the scan produces those at
     `projection`. Only series passing `series_filter` (an expression over dimension and
     measure_name columns, as positions in `table_columns`) and only times in
-    [time_lo, time_hi) are read."""
+    [time_lo, time_hi) are read. With `series_rows` "first" or "last", only each
+    series' earliest or latest row in that range is needed (see rules/series_extremes.py)."""
 
     table: TableRef
     table_columns: tuple  # TableColumns of the whole table
@@ -81,6 +82,7 @@ class Scan(Plan):
     time_lo: int | None = None
     time_hi: int | None = None
     series_filter: Expr | None = None
+    series_rows: str | None = None
 
     @property
     def schema(self) -> tuple:
@@ -98,6 +100,8 @@ class Scan(Plan):
         if self.series_filter is not None:
             names = [c.name for c in self.table_columns]
             text += f" series={_named(self.series_filter, names)}"
+        if self.series_rows is not None:
+            text += f" rows={self.series_rows} per series"
         return text
 
 

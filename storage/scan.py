@@ -36,6 +36,9 @@ class ScanRequest:
     time_lo: int = INT64_MIN  # inclusive
     time_hi: int = INT64_MAX  # exclusive
     columns: tuple | None = None  # value columns wanted; None: all
+    # "first" / "last": only each series' earliest / latest row in the range is wanted;
+    # a scan may return more (other candidates), never fewer
+    series_rows: str | None = None
 
 
 @dataclass
@@ -161,6 +164,10 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
         starts = segment_search(read.time, starts, ends, lo, "left")
     if hi <= lay.tmax[sel].max():
         ends = segment_search(read.time, starts, ends, hi, "left")
+    if request.series_rows is not None and read.deleted is None:
+        nonempty = ends > starts
+        sel, starts, ends = sel[nonempty], starts[nonempty], ends[nonempty]
+        starts, ends = _extreme_rows(request.series_rows, starts, ends)
     idx = ranges_to_index(starts, ends)
     row_sid = np.repeat(lay.sids[sel], ends - starts)
     if read.deleted is not None:
@@ -171,6 +178,21 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
         return None
     columns = {n: (v[idx], m[idx] if m is not None else None) for n, (v, m) in read.columns.items()}
     return ScanBatch(row_sid, read.time[idx], columns, True)
+
+
+def _extreme_rows(which: str, starts: np.ndarray, ends: np.ndarray):
+    """Narrow non-empty sorted segments to their first or last row."""
+    if which == "last":
+        return ends - 1, ends
+    return starts, starts + 1
+
+
+def _extreme_rows_unsorted(which: str, sid: np.ndarray, time: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The rows of idx holding their series' latest ("last") or earliest time."""
+    _, inverse = np.unique(sid, return_inverse=True)
+    best = np.full(inverse.max() + 1, time.min() if which == "last" else time.max(), dtype=time.dtype)
+    (np.maximum if which == "last" else np.minimum).at(best, inverse, time)
+    return idx[time == best[inverse]]
 
 
 # --- memory store -------------------------------------------------------------------------
@@ -186,6 +208,8 @@ def scan_chunk(chunk: Chunk, request: ScanRequest, row_size: int, stats: TierSta
         ends = segment_search(chunk.time, starts, ends, request.time_hi, "left")
     keep = ends > starts
     sids, starts, ends = sids[keep], starts[keep], ends[keep]
+    if request.series_rows is not None and chunk.deleted is None:
+        starts, ends = _extreme_rows(request.series_rows, starts, ends)
     stats.partitions_scanned += 1
     lengths = ends - starts
     total = int(lengths.sum())
@@ -218,6 +242,8 @@ def scan_pending(batch, request: ScanRequest, row_size: int, stats: TierStats) -
         mask &= np.isin(batch.sid, request.series)
     stats.partitions_scanned += 1
     idx = np.flatnonzero(mask)
+    if request.series_rows is not None and len(idx):
+        idx = _extreme_rows_unsorted(request.series_rows, batch.sid[idx], batch.time[idx], idx)
     stats.read(len(idx), len(batch) - len(idx), row_size)
     if len(idx) == 0:
         return None

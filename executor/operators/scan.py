@@ -56,6 +56,7 @@ def run_scan(plan: Scan, ctx):
         plan.time_lo if plan.time_lo is not None else INT64_MIN,
         plan.time_hi if plan.time_hi is not None else INT64_MAX,
         value_columns,
+        plan.series_rows,
     )
     if request.time_lo >= request.time_hi:
         return
