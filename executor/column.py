@@ -105,17 +105,20 @@ class Vector(Column):
 
 
 class DictVector(Column):
-    __slots__ = ("type", "codes", "dictionary")
+    __slots__ = ("type", "codes", "dictionary", "_nulls")
 
     def __init__(self, codes: np.ndarray, dictionary: np.ndarray, type_: Type = VARCHAR):
         self.type = type_
         self.codes = codes
         self.dictionary = dictionary
+        self._nulls = False  # computed on first use (columns are immutable)
 
     @property
     def nulls(self):
-        m = self.codes < 0
-        return m if m.any() else None
+        if self._nulls is False:
+            m = self.codes < 0
+            self._nulls = m if m.any() else None
+        return self._nulls
 
     def __len__(self) -> int:
         return len(self.codes)

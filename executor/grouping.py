@@ -50,20 +50,28 @@ def _hashable(v):
 
 
 def group_ids(cols: list) -> tuple[np.ndarray, np.ndarray]:
-    """(group number per row, first row of each group) for the distinct rows of cols.
+    """(group number per row, first row of each group) for the distinct rows of cols."""
+    ids, first, _ = group_runs(cols)
+    return ids, first
+
+
+def group_runs(cols: list):
+    """Like group_ids, plus the runs found: (run starts, group of each run) or None.
 
     Rows from a scan come ordered by series and time, so equal keys sit in runs (a
     series' dimensions never change, `bin(time, ...)` changes rarely). Finding the runs
-    takes a comparison of neighbours; only one row per run is then hashed. Input
-    without long runs takes the hashing path for every row.
+    takes a comparison of neighbours; only one row per run is then hashed, and
+    aggregates can reduce whole runs at once. Input without long runs takes the
+    hashing path for every row.
     """
     n = len(cols[0]) if cols else 0
     starts = _run_starts(cols, n)
     if starts is None or len(starts) * 4 > n:
-        return factorize_rows([codes(c) for c in cols])
+        ids, first = factorize_rows([codes(c) for c in cols])
+        return ids, first, None
     run_ids, run_first = factorize_rows([codes(c.take(starts)) for c in cols])
     lengths = np.diff(np.append(starts, n))
-    return np.repeat(run_ids, lengths), starts[run_first]
+    return np.repeat(run_ids, lengths), starts[run_first], (starts, run_ids)
 
 
 def _run_starts(cols: list, n: int) -> np.ndarray | None:

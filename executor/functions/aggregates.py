@@ -22,18 +22,40 @@ ORDERABLE = ("bigint", "integer", "double", "varchar", "boolean", "timestamp", "
 
 
 class Groups:
-    """Row -> group numbering shared by the aggregates of one Aggregate node."""
+    """Row -> group numbering shared by the aggregates of one Aggregate node.
 
-    def __init__(self, ids: np.ndarray, count: int):
+    `runs`, when the rows came in runs of one group each (see grouping.group_runs), is
+    (run starts, group of each run): reductions then run over whole runs with
+    `ufunc.reduceat` and touch one value per run, not per row, when merging.
+    """
+
+    def __init__(self, ids: np.ndarray, count: int, runs=None):
         self.ids = ids
         self.count = count
+        self.runs = runs
         self._order = None
 
     def subset(self, mask: np.ndarray) -> "Groups":
         return Groups(self.ids[mask], self.count)
 
     def sizes(self) -> np.ndarray:
+        if self.runs is not None:
+            starts, run_ids = self.runs
+            lengths = np.diff(np.append(starts, len(self.ids)))
+            return np.bincount(run_ids, weights=lengths, minlength=self.count).astype(np.int64)
         return np.bincount(self.ids, minlength=self.count)
+
+    def reduce(self, ufunc, values: np.ndarray, init) -> np.ndarray:
+        """ufunc (add, minimum, maximum) over each group's values; `init` where empty."""
+        out = np.full(self.count, init, dtype=values.dtype)
+        with np.errstate(invalid="ignore"):  # NaN inputs are intended (see max/min)
+            if self.runs is not None:
+                starts, run_ids = self.runs
+                if len(values):
+                    ufunc.at(out, run_ids, ufunc.reduceat(values, starts))
+            else:
+                ufunc.at(out, self.ids, values)
+        return out
 
     def order(self) -> np.ndarray:
         if self._order is None:
@@ -59,6 +81,21 @@ def _inputs(args, groups):
     return [a.take(idx) for a in args], Groups(groups.ids[idx], groups.count)
 
 
+def _valued(col: Column, groups: Groups):
+    """(values with NULLs as 0, validity mask or None, groups): keeps the runs intact."""
+    v = as_vector(col)
+    values = v.values
+    if v.nulls is None:
+        return values, None, groups
+    return np.where(v.nulls, np.zeros(1, dtype=values.dtype), values), ~v.nulls, groups
+
+
+def _counts(valid, groups: Groups) -> np.ndarray:
+    if valid is None:
+        return groups.sizes()
+    return groups.reduce(np.add, valid.astype(np.int64), 0)
+
+
 def _result(out_type, values, present):
     """A group's value where `present` (it had input), else NULL."""
     return Vector(out_type, values, ~present)
@@ -68,8 +105,8 @@ def _result(out_type, values, present):
 
 @REGISTRY.aggregate("count() -> bigint", "count(T) -> bigint")
 def count(args, groups, out_type, call):
-    if args:
-        _, groups = _inputs(args, groups)
+    if args and args[0].nulls is not None:
+        return Vector(BIGINT, groups.reduce(np.add, args[0].valid_mask().astype(np.int64), 0))
     return Vector(BIGINT, groups.sizes().astype(np.int64))
 
 
@@ -85,24 +122,18 @@ def count_if(args, groups, out_type, call):
 @REGISTRY.aggregate("sum(integer) -> bigint", "sum(bigint) -> bigint", "sum(double) -> double",
                     "sum(interval day to second) -> interval day to second")
 def sum_(args, groups, out_type, call):
-    (x,), g = _inputs(args, groups)
-    v = as_vector(x).values
-    present = g.sizes() > 0
-    if v.dtype.kind == "f":
-        total = np.bincount(g.ids, weights=v, minlength=g.count)
-    else:
-        total = np.zeros(g.count, dtype=np.int64)
-        np.add.at(total, g.ids, v.astype(np.int64))
-    return _result(out_type, total, present)
+    values, valid, g = _valued(args[0], groups)
+    v = values if values.dtype.kind == "f" else values.astype(np.int64)
+    total = g.reduce(np.add, v, 0)
+    return _result(out_type, total, _counts(valid, g) > 0)
 
 
 @REGISTRY.aggregate("avg(integer) -> double", "avg(bigint) -> double", "avg(double) -> double",
                     "avg(interval day to second) -> interval day to second")
 def avg(args, groups, out_type, call):
-    (x,), g = _inputs(args, groups)
-    v = as_vector(x).values
-    n = g.sizes()
-    total = np.bincount(g.ids, weights=v.astype(np.float64), minlength=g.count)
+    values, valid, g = _valued(args[0], groups)
+    n = _counts(valid, g)
+    total = g.reduce(np.add, values.astype(np.float64), 0.0)
     with np.errstate(all="ignore"):
         mean = total / n
     if out_type != DOUBLE:
@@ -254,16 +285,13 @@ def _extreme(is_max: bool):
             v = v.astype(np.int8)
         if v.dtype.kind == "f":
             init = -np.inf if is_max else np.inf
+            # NaN is larger than any other value, as in Presto: max propagates it, min skips it
+            ufunc = np.maximum if is_max else np.fmin
         else:
             info = np.iinfo(v.dtype)
             init = info.min if is_max else info.max
-        state = np.full(g.count, init, dtype=v.dtype)
-        (np.maximum if is_max else np.minimum).at(state, g.ids, v)
-        if v.dtype.kind == "f":  # NaN is larger than any other value, as in Presto
-            nan = np.zeros(g.count, dtype=bool)
-            np.logical_or.at(nan, g.ids, np.isnan(v))
-            if nan.any():
-                state = np.where(nan, np.nan if is_max else state, state)
+            ufunc = np.maximum if is_max else np.minimum
+        state = g.reduce(ufunc, v, init)
         if out_type == BOOLEAN:
             state = state.astype(bool)
         return _result(out_type, state, present)

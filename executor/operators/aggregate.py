@@ -15,7 +15,7 @@ from ..column import Batch, concat, nulls_of
 from ..evaluate import evaluate_full, predicate_mask
 from ..functions import REGISTRY
 from ..functions.aggregates import Groups
-from ..grouping import codes, group_ids
+from ..grouping import codes, group_ids, group_runs
 
 
 def run_aggregate(plan: Aggregate, ctx, run):
@@ -33,12 +33,14 @@ def aggregate_batch(plan: Aggregate, batch: Batch, ctx, key_set) -> Batch:
     n = len(batch)
     key_set = list(key_set)
     key_cols = [evaluate_full(k, batch, ctx) for k in plan.keys]
+    runs = None
     if key_set:
-        ids, first = group_ids([key_cols[i] for i in key_set])
+        ids, first, runs = group_runs([key_cols[i] for i in key_set])
         count = len(first)
     else:  # a global aggregate: one group, even over no rows
         ids, first, count = np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), 1
-    groups = Groups(ids, count)
+        runs = (np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)) if n else None
+    groups = Groups(ids, count, runs)
     out = []
     for i, k in enumerate(plan.keys):
         if i in key_set and n:
