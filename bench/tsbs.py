@@ -68,31 +68,46 @@ def records_from_frame(frame: pd.DataFrame, n: int) -> list[dict]:
     ]
 
 
-def run(hosts: int, hours: float, runs: int, records: int, seed: int = 7) -> None:
+def _compare(db, duck, queries, runs: int, cold: bool = False) -> list[tuple]:
+    """(name, tsql ms, duckdb ms, rows, same) per query: engines alternate, a warm-up,
+    then the median of `runs`; `cold` empties tsql's block cache before each of its runs."""
+    out = []
+    for q in queries:
+        ours = db.query(q.tsql)  # warm-up (also plans and caches)
+        theirs = duck.execute(q.duckdb).fetchall()
+        same = _normal(ours.rows) == _normal(theirs)
+        t_ours, t_theirs = [], []
+        for _ in range(runs):
+            if cold:
+                db.storage.cache.clear()
+            t_ours.append(_time(lambda: db.query(q.tsql)))
+            t_theirs.append(_time(lambda: duck.execute(q.duckdb).fetchall()))
+        out.append((q.name, statistics.median(t_ours) * 1000, statistics.median(t_theirs) * 1000, len(ours), same))
+    return out
+
+
+def _print_table(title: str, rows: list[tuple]) -> float:
+    print(f"\n{title}")
+    print(f"{'query':24} {'tsql ms':>9} {'duckdb ms':>10} {'ratio':>7} {'rows':>7}  same")
+    ratios = []
+    for name, a, b, n, same in rows:
+        ratios.append(a / b)
+        print(f"{name:24} {a:9.2f} {b:10.2f} {a / b:7.2f} {n:7}  {'yes' if same else 'NO'}")
+    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+    print(f"{'geometric mean':24} {'':9} {'':10} {geo:7.2f}   ({1 / geo:.1f}x {'faster' if geo < 1 else 'slower'})")
+    return geo
+
+
+def run(hosts: int, hours: float, runs: int, records: int, tiers: list[str], seed: int = 7) -> None:
     import duckdb
 
-    now = time.time_ns() // 10**9 * 10**9
+    now = time.time_ns() // 3600_000_000_000 * 3600_000_000_000
     clock = FixedClock(now)
     t0 = time.perf_counter()
     frame = devops_frame(hosts, hours, now)
     print(f"data: {hosts} hosts x {hours} h = {len(frame):,} rows (generated in {time.perf_counter() - t0:.1f} s)")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
-
-    db = tsql.connect(clock=clock)
-    db.create_database("tsbs")
-    db.create_table("tsbs", "cpu", memory_retention_hours=int(math.ceil(hours)) + 1)
-    frame_s = _time(lambda: db.write_frame("tsbs", "cpu", frame))
-
-    with tempfile.TemporaryDirectory() as tmp:  # write_records with the WAL (fsync per call)
-        persistent = tsql.connect(os.path.join(tmp, "data"), clock=clock)
-        persistent.create_database("tsbs")
-        persistent.create_table("tsbs", "cpu", memory_retention_hours=int(math.ceil(hours)) + 1)
-        recs = records_from_frame(frame, records)
-        start = time.perf_counter()
-        for i in range(0, len(recs), 100):
-            persistent.write_records("tsbs", "cpu", recs[i:i + 100])
-        records_s = time.perf_counter() - start
-        persistent.close()
+    retention = int(math.ceil(hours)) + 1
 
     duck = duckdb.connect()
     plain = frame.astype({c: str for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
@@ -100,27 +115,64 @@ def run(hosts: int, hours: float, runs: int, records: int, seed: int = 7) -> Non
     duck_load_s = _time(lambda: duck.execute(
         "CREATE TABLE cpu AS SELECT * REPLACE (CAST(time AS TIMESTAMP) AS time) FROM frame"))
     duck.unregister("frame")
+    del plain
+    # the first random choice of hosts and windows for which every query has rows
+    for seed in range(seed, seed + 100):
+        queries = all_queries(hosts, devops_start(hours, now), now, seed)
+        if all(duck.execute(q.duckdb).fetchall() for q in queries):
+            break
 
-    print(f"ingest: tsql write_frame {len(frame) / frame_s / 1e6:.2f} M rows/s; "
-          f"tsql write_records (100/batch, WAL) {len(recs) / records_s / 1e3:.1f} k records/s; "
-          f"DuckDB CREATE TABLE AS from pandas {len(frame) / duck_load_s / 1e6:.2f} M rows/s")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = tsql.connect(os.path.join(tmp, "data"), clock=clock, maintenance_interval=None)
+        db.create_database("tsbs")
+        db.create_table("tsbs", "cpu", memory_retention_hours=retention)
+        frame_s = _time(lambda: db.write_frame("tsbs", "cpu", frame))
+        db.storage.table("tsbs", "cpu").memory.seal()
+        footprint = db.storage.table("tsbs", "cpu").memory.nbytes()
+        raw = len(frame) * 16  # time and value, 8 bytes each; dimensions live in the series catalog
 
-    queries = all_queries(hosts, devops_start(hours, now), now, seed)
-    print(f"\n{'query':24} {'tsql ms':>9} {'duckdb ms':>10} {'ratio':>7} {'rows':>7}  same")
-    ratios = []
-    for q in queries:
-        ours = db.query(q.tsql)  # warm-up (also plans and caches)
-        theirs = duck.execute(q.duckdb).fetchall()
-        same = _normal(ours.rows) == _normal(theirs)
-        t_ours, t_theirs = [], []
-        for _ in range(runs):
-            t_ours.append(_time(lambda: db.query(q.tsql)))
-            t_theirs.append(_time(lambda: duck.execute(q.duckdb).fetchall()))
-        a, b = statistics.median(t_ours) * 1000, statistics.median(t_theirs) * 1000
-        ratios.append(a / b)
-        print(f"{q.name:24} {a:9.2f} {b:10.2f} {a / b:7.2f} {len(ours):7}  {'yes' if same else 'NO'}")
-    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-    print(f"{'geometric mean':24} {'':9} {'':10} {geo:7.2f}   ({1 / geo:.1f}x {'faster' if geo < 1 else 'slower'})")
+        recs = records_from_frame(frame, records)
+        rdb = tsql.connect(os.path.join(tmp, "records"), clock=clock, maintenance_interval=None)
+        rdb.create_database("tsbs")
+        rdb.create_table("tsbs", "cpu", memory_retention_hours=retention)
+        start = time.perf_counter()
+        for i in range(0, len(recs), 100):
+            rdb.write_records("tsbs", "cpu", recs[i:i + 100])
+        records_s = time.perf_counter() - start
+        rdb.close()
+
+        print(f"ingest (WAL on, fsync per call): tsql write_frame {len(frame) / frame_s / 1e6:.2f} M rows/s; "
+              f"write_records (100/batch) {len(recs) / records_s / 1e3:.1f} k records/s; "
+              f"DuckDB CREATE TABLE AS from pandas {len(frame) / duck_load_s / 1e6:.2f} M rows/s")
+        print(f"memory store: {footprint / 1e6:.1f} MB for {raw / 1e6:.1f} MB of raw time and value columns "
+              f"({footprint / raw:.2f}x)")
+        overhead = []
+        for q in queries:
+            from tsql.planner import Binder, optimize, parse
+
+            plan = lambda: db._plans.plan(q.tsql, db._catalog, db._functions, now, db.storage.catalog.generation)
+            plan()  # the first time fills the cache
+            cached = _time(plan)
+            fresh = _time(lambda: optimize(Binder(db._catalog, db._functions, now).bind_statement(parse(q.tsql))))
+            overhead.append((cached, fresh))
+        print(f"parse + plan per query: {statistics.median(c for c, _ in overhead) * 1000:.3f} ms from the plan cache, "
+              f"{statistics.median(f for _, f in overhead) * 1000:.2f} ms uncached (medians over the query types)")
+
+        if "memory" in tiers:
+            _print_table("data in the memory store", _compare(db, duck, queries, runs))
+        if "magnetic" in tiers:
+            db.update_table("tsbs", "cpu", memory_retention_hours=1)
+            clock.advance(2 * 3600 * 10**9)  # every point is now past the memory retention
+            moved = db.maintain()
+            status = db.storage_status("tsbs", "cpu")
+            assert status["MemoryStore"]["Rows"] == 0, status
+            print(f"\nmoved {moved['moved_rows']:,} rows to the magnetic store in {moved['seconds']:.2f} s "
+                  f"({status['MagneticStore']['Bytes'] / 1e6:.1f} MB on disk)")
+            _print_table("data in the magnetic store (block cache warm after the warm-up run)",
+                         _compare(db, duck, queries, runs))
+            _print_table("data in the magnetic store, cold (block cache emptied before each tsql run)",
+                         _compare(db, duck, queries, runs, cold=True))
+        db.close()
 
 
 def main(argv=None) -> int:
@@ -129,8 +181,10 @@ def main(argv=None) -> int:
     parser.add_argument("--hours", type=float, default=12)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--records", type=int, default=100_000, help="records for the write_records measurement")
+    parser.add_argument("--tier", choices=["memory", "magnetic", "both"], default="both")
     args = parser.parse_args(argv)
-    run(args.hosts, args.hours, args.runs, args.records)
+    run(args.hosts, args.hours, args.runs, args.records,
+        ["memory", "magnetic"] if args.tier == "both" else [args.tier])
     return 0
 
 
