@@ -492,9 +492,17 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
         if _utf8_len(c) > MAX_NAME_BYTES_DIMENSION and c in dim_cols:
             raise ValidationError(f"The dimension name '{c}' exceeds {MAX_NAME_BYTES_DIMENSION} bytes.")
 
-    name_arr = names.to_numpy(dtype=object)
-    name_null = pd.isna(names).to_numpy()
-    reject_rows(name_null, "The record has no MeasureName.")
+    # measure names as codes into their distinct values: categorical frames cost nothing here
+    name_codes, name_uniques = _codes(names)
+    for code, mname in enumerate(name_uniques):
+        if not isinstance(mname, str) or not mname:
+            reject_rows(name_codes == code, "The record has no MeasureName.")
+    reject_rows(name_codes < 0, "The record has no MeasureName.")
+
+    def names_used(mask: np.ndarray):
+        """(code, measure name) of the measure names on rows of mask."""
+        counts = np.bincount(name_codes[mask & (name_codes >= 0)], minlength=len(name_uniques))
+        return [(int(c), name_uniques[c]) for c in np.flatnonzero(counts)]
 
     # values
     columns = {}
@@ -513,11 +521,11 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
         for c in value_cols:
             mtype = types[c]
             used = present[c] & ~reject
-            for mname in pd.unique(name_arr[used]):
+            for code, mname in names_used(used):
                 try:
                     _fix_measure_type(schema, mname, mtype)
                 except Rejected as e:
-                    reject_rows(used & (name_arr == mname), str(e))
+                    reject_rows(used & (name_codes == code), str(e))
             columns[c] = _frame_values(frame[c], mtype, present[c])
             reject_rows(columns[c][2], f"MeasureValue is not a valid {mtype} value.")
             columns[c] = columns[c][:2]
@@ -539,11 +547,11 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
             reject_rows(bad, f"The value of measure '{c}' is not a valid {mtype} value.")
             columns[c] = (vals, nulls)
         reject_rows(~present_any, "The record has no measure value.")
-        for mname in pd.unique(name_arr[~reject]):
+        for code, mname in names_used(~reject):
             try:
                 _fix_measure_type(schema, mname, "MULTI")
             except Rejected as e:
-                reject_rows(name_arr == mname, str(e))
+                reject_rows(name_codes == code, str(e))
 
     # dimensions -> series keys, one Python step per distinct combination
     dim_codes, dim_uniques = [], []
@@ -551,13 +559,12 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
         col = frame[c]
         if not _is_string_column(col) and not col.isna().all():
             col = col.astype(object).where(col.notna(), None).map(lambda v: v if v is None else str(v))
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
-        uniques = np.asarray(uniques, dtype=object)
+        codes, uniques = _codes(col)
         bad = [u for u in uniques if not isinstance(u, str) or not u]
         if bad:
             for u in bad:
                 reject_rows(col.to_numpy(dtype=object) == u, f"The value of dimension '{c}' is empty.")
-        dim_codes.append(codes.astype(np.int64))
+        dim_codes.append(np.asarray(codes))
         dim_uniques.append(uniques)
         if c not in schema.dimensions:
             if c in schema.attributes:
@@ -569,9 +576,12 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
             reject_rows(dim_codes[dim_cols.index(partition.name)] < 0, missing_key_reason(partition))
         else:
             reject_rows(np.ones(n, dtype=bool), missing_key_reason(partition))
-    name_codes, name_uniques = pd.factorize(pd.Series(name_arr), use_na_sentinel=True)
-    keep = np.flatnonzero(~reject)
-    parts = [name_codes[keep]] + [c[keep] for c in dim_codes]
+    if reject.any():
+        keep = np.flatnonzero(~reject)
+        parts = [name_codes[keep]] + [c[keep] for c in dim_codes]
+    else:  # the common case: no gathers
+        keep = np.arange(n, dtype=np.int64)
+        parts = [name_codes] + dim_codes
     inverse, first = factorize_rows(parts)
     unique_keys = []
     for row in first:
@@ -581,13 +591,24 @@ def validate_frame(table: TableInfo, frame: pd.DataFrame, now_ns: int, measure_n
         unique_keys.append((name_uniques[parts[0][row]], dims))
     rejected = [{"RecordIndex": i, "Reason": reasons[i]} for i in sorted(reasons)]
     out_columns = {}
+    whole = len(keep) == n
     for c, (vals, nulls) in columns.items():
-        nulls = nulls[keep]
-        out_columns[c] = (vals[keep], nulls if nulls.any() else None)
+        if not whole:
+            vals, nulls = vals[keep], nulls[keep]
+        out_columns[c] = (vals, nulls if nulls.any() else None)
     return Rows(
-        keep.astype(np.int64), inverse, unique_keys, times[keep],
+        keep, inverse, unique_keys, times if whole else times[keep],
         np.ones(len(keep), dtype=np.int64), out_columns, schema, rejected,
     )
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, -1 for missing; the distinct values) of a column. A categorical
+    column already is that (its unused categories are harmless); others are hashed."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return np.asarray(col.cat.codes), np.asarray(col.cat.categories, dtype=object)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniques, dtype=object)
 
 
 def _is_string_column(col: pd.Series) -> bool:
