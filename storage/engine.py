@@ -126,7 +126,8 @@ class Storage:
 
     def write_records(self, database: str, name: str, records, common_attributes=None) -> dict:
         table = self.table(database, name)
-        return self._write(table, lambda: validate_records(table.info, records, common_attributes, self.now_ns()))
+        return self._write(table, lambda: validate_records(table.info, records, common_attributes, self.now_ns(),
+                                                                  table.checked_dimensions))
 
     def write_frame(self, database: str, name: str, frame, measure_name: str | None = None) -> dict:
         table = self.table(database, name)

@@ -98,7 +98,10 @@ def outside_window_reason(start: int, end: int, window_name: str) -> str:
 
 # --- write_records ------------------------------------------------------------------
 
-def validate_records(table: TableInfo, records, common_attributes, now_ns: int) -> Rows:
+def validate_records(table: TableInfo, records, common_attributes, now_ns: int, checked: dict | None = None) -> Rows:
+    """`checked`: the table's memory of dimension lists already accepted (records
+    carrying one skip the per-dimension checks); None to check everything."""
+    checked = {} if checked is None else checked
     if not isinstance(records, (list, tuple)):
         raise ValidationError("Records must be a list of record dicts.")
     if not 1 <= len(records) <= MAX_RECORDS:
@@ -113,11 +116,13 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int) 
     start, end, window_name = writable_window(table, now_ns)
     partition = table.partition_key
 
+    known = set(schema.dimensions)
     index, key_codes, times, versions, row_values = [], [], [], [], []
     key_positions: dict[tuple, int] = {}
     rejected = []
     for i, record in enumerate(records):
-        record = _check_shape(record, f"records.{i + 1}.member")
+        where = f"records.{i + 1}.member"
+        record = _check_shape(record, where)
         if common:
             for d in record.get("Dimensions") or ():
                 if isinstance(d, dict) and d.get("Name") in common_dim_names:
@@ -130,8 +135,14 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int) 
                 merged["Dimensions"] = list(common_dims) + list(record["Dimensions"])
             record = merged
         version = _parse_version(record.get("Version"), i)
+        sizes = (len(schema.dimensions), len(schema.measures), len(schema.attributes))
         try:
-            dims = _parse_dimensions(record.get("Dimensions") or (), schema)
+            dims = _cached_dimensions(checked, record.get("Dimensions") or ())
+            if dims is not None and not known.issuperset(n for n, _ in dims):
+                dims = None  # remembered from a write whose schema changes were not kept
+            new_dims = dims is None
+            if new_dims:
+                dims = _parse_dimensions(record.get("Dimensions") or (), schema, known, where)
             measure_name = record.get("MeasureName")
             if not isinstance(measure_name, str) or not measure_name:
                 raise Rejected("The record has no MeasureName.")
@@ -145,9 +156,12 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int) 
                 raise Rejected(missing_key_reason(partition))
         except Rejected as e:
             rejected.append({"RecordIndex": i, "Reason": str(e)})
+            _forget_new_columns(schema, known, sizes)  # a rejected record teaches the table nothing
             continue
+        if new_dims:  # accepted: later records with these dimensions skip their checks
+            _remember_dimensions(checked, record.get("Dimensions") or (), dims)
         index.append(i)
-        key = (measure_name, tuple(sorted(dims)))
+        key = (measure_name, dims if type(dims) is tuple else tuple(sorted(dims)))
         code = key_positions.get(key)
         if code is None:
             code = key_positions[key] = len(key_positions)
@@ -161,6 +175,18 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int) 
         np.array(index, dtype=np.int64), np.array(key_codes, dtype=np.int64), list(key_positions),
         np.array(times, dtype=np.int64), np.array(versions, dtype=np.int64), columns, schema, rejected,
     )
+
+
+def _forget_new_columns(schema: TableSchema, known: set, sizes: tuple) -> None:
+    """Undo what one record added to the schema (dicts and the list keep insertion order)."""
+    dims, measures, attributes = sizes
+    for name in schema.dimensions[dims:]:
+        known.discard(name)
+    del schema.dimensions[dims:]
+    while len(schema.measures) > measures:
+        schema.measures.popitem()
+    while len(schema.attributes) > attributes:
+        schema.attributes.popitem()
 
 
 def _requires_key(partition) -> bool:
@@ -192,17 +218,6 @@ def _check_shape(record, where: str) -> dict:
             f"1 validation error detected: Value '{mtype}' at '{where}.measureValueType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]"
         )
-    for j, d in enumerate(record.get("Dimensions") or ()):
-        if not isinstance(d, dict) or "Name" not in d or "Value" not in d:
-            raise ValidationError(
-                f"1 validation error detected: Value at '{where}.dimensions.{j + 1}.member' must have Name and Value."
-            )
-        dvt = d.get("DimensionValueType", "VARCHAR")
-        if dvt != "VARCHAR":
-            raise ValidationError(
-                f"1 validation error detected: Value '{dvt}' at '{where}.dimensions.{j + 1}.member."
-                "dimensionValueType' failed to satisfy constraint: Member must satisfy enum value set: [VARCHAR]"
-            )
     return record
 
 
@@ -223,36 +238,105 @@ def _parse_version(version, i: int) -> int:
     return v
 
 
-def _parse_dimensions(dimensions, schema: TableSchema) -> list[tuple[str, str]]:
+# dimension names that passed the checks, with their UTF-8 length: names repeat in
+# every record, so each is checked once per process (bounded, see _name_bytes)
+_GOOD_DIMENSION_NAMES: dict = {}
+
+
+def _name_bytes(name) -> int:
+    size = _GOOD_DIMENSION_NAMES.get(name) if type(name) is str else None
+    if size is None:
+        if not isinstance(name, str) or not name:
+            raise Rejected("A dimension name must be a non-empty string.")
+        check_column_name(name, "dimension")
+        size = _utf8_len(name)
+        if size > MAX_NAME_BYTES_DIMENSION:
+            raise Rejected(f"The dimension name '{name[:40]}...' exceeds {MAX_NAME_BYTES_DIMENSION} bytes.")
+        if len(_GOOD_DIMENSION_NAMES) < 100_000:
+            _GOOD_DIMENSION_NAMES[name] = size
+    return size
+
+
+# A table remembers dimension lists it has accepted: ((name, value), ...) as given ->
+# the same pairs sorted by name. A device writes the same dimensions in every record, so
+# most records skip the per-dimension checks. Bounded: cleared when full.
+CHECKED_DIMENSIONS_MAX = 200_000
+
+
+def _given_pairs(dimensions):
+    pairs = []
+    for d in dimensions:
+        if type(d) is not dict or len(d) != 2:
+            return None  # DimensionValueType given, or malformed: the full checks decide
+        try:
+            pairs.append((d["Name"], d["Value"]))
+        except KeyError:
+            return None
+    return tuple(pairs)
+
+
+def _cached_dimensions(checked: dict, dimensions):
+    pairs = _given_pairs(dimensions)
+    if pairs is None:
+        return None
+    try:
+        return checked.get(pairs)
+    except TypeError:  # an unhashable value: the full checks reject it
+        return None
+
+
+def _remember_dimensions(checked: dict, dimensions, dims: list) -> None:
+    pairs = _given_pairs(dimensions)
+    if pairs is None:
+        return
+    if len(checked) >= CHECKED_DIMENSIONS_MAX:
+        checked.clear()
+    checked[pairs] = tuple(sorted(dims))
+
+
+def _parse_dimensions(dimensions, schema: TableSchema, known: set, where: str) -> list[tuple[str, str]]:
+    """A record's dimensions as (name, value) pairs; `known` is the table's dimension
+    names (a set, kept in step with schema.dimensions)."""
     if len(dimensions) > MAX_DIMENSIONS:
         raise Rejected(f"The record has {len(dimensions)} dimensions; at most {MAX_DIMENSIONS} are allowed.")
     dims = []
-    seen = set()
     size = 0
-    for d in dimensions:
-        name, value = d["Name"], d["Value"]
-        if not isinstance(name, str) or not name:
-            raise Rejected("A dimension name must be a non-empty string.")
-        if not isinstance(value, str):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+    for j, d in enumerate(dimensions):
+        try:
+            name, value = d["Name"], d["Value"]
+        except (TypeError, KeyError):
+            raise ValidationError(
+                f"1 validation error detected: Value at '{where}.dimensions.{j + 1}.member' must have Name and Value."
+            ) from None
+        if len(d) > 2:
+            dvt = d.get("DimensionValueType", "VARCHAR")
+            if dvt != "VARCHAR":
+                raise ValidationError(
+                    f"1 validation error detected: Value '{dvt}' at '{where}.dimensions.{j + 1}.member."
+                    "dimensionValueType' failed to satisfy constraint: Member must satisfy enum value set: [VARCHAR]"
+                )
+        size += _name_bytes(name)
+        if type(value) is not str:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
                 raise Rejected(f"The value of dimension '{name}' must be a string.")
             value = str(value)
-        if name in seen:
-            raise Rejected(f"The record has the dimension '{name}' more than once.")
-        seen.add(name)
-        check_column_name(name, "dimension")
-        if _utf8_len(name) > MAX_NAME_BYTES_DIMENSION:
-            raise Rejected(f"The dimension name '{name[:40]}...' exceeds {MAX_NAME_BYTES_DIMENSION} bytes.")
         if not value:
             raise Rejected(f"The value of dimension '{name}' is empty.")
-        size += _utf8_len(name) + _utf8_len(value)
-        if name not in schema.dimensions:
+        size += len(value) if value.isascii() else len(value.encode("utf-8"))
+        if name not in known:
             if name in schema.attributes:
                 raise Rejected(f"'{name}' is a measure of this table and cannot also be a dimension.")
             if len(schema.dimensions) >= MAX_DIMENSIONS:
                 raise Rejected(f"The table already has the maximum of {MAX_DIMENSIONS} dimensions.")
             schema.dimensions.append(name)
+            known.add(name)
         dims.append((name, value))
+    if len(dims) > 1 and len({n for n, _ in dims}) != len(dims):
+        seen = set()
+        for n, _ in dims:
+            if n in seen:
+                raise Rejected(f"The record has the dimension '{n}' more than once.")
+            seen.add(n)
     if size > MAX_SERIES_BYTES:
         raise Rejected(f"The dimensions of the record take {size} bytes; at most {MAX_SERIES_BYTES} are allowed.")
     return dims

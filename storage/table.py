@@ -75,6 +75,7 @@ class TableStore:
         self.moving_to: int | None = None  # a move's new boundary while it runs
         self.durable_series = 0  # series ids below this are in the WAL or a checkpoint
         self.deleted = False
+        self.checked_dimensions: dict = {}  # see records.validate_records
 
     @property
     def label(self) -> str:

@@ -169,3 +169,13 @@ def test_unknown_table(db):
     db.create_database(DB)
     with pytest.raises(tsql.ResourceNotFoundError, match="The table metrics does not exist in database tsdb"):
         db.write_records(DB, TABLE, [rec()])
+
+
+def test_a_rejected_record_adds_no_column(sample_db):
+    sample_db.write_records(DB, TABLE, [rec(host="ok", ms_ago=10)])
+    bad = rec(value="x", dims=[{"Name": "hostname", "Value": "h"}, {"Name": "rack", "Value": "r1"}],
+              measure="temperature")
+    assert rejected(sample_db, [bad])[0]["RecordIndex"] == 0
+    columns = [row[0] for row in sample_db.query(f'DESCRIBE "{DB}"."{TABLE}"').rows]
+    assert columns == ["hostname", "measure_name", "time", "measure_value::double"]
+    assert [r[0] for r in sample_db.query(f'SHOW MEASURES FROM "{DB}"."{TABLE}"').rows] == ["cpu"]
