@@ -13,6 +13,7 @@ ready for the engine to resolve series, check versions and store.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -197,14 +198,17 @@ def missing_key_reason(partition) -> str:
     return f"The record is missing the dimension '{partition.name}', which the table's partition key requires."
 
 
+_RECORD_TYPES = frozenset(VALUE_TYPES + ("MULTI",))
+_RECORD_FIELDS = frozenset({
+    "Dimensions", "MeasureName", "MeasureValue", "MeasureValueType", "MeasureValues", "Time", "TimeUnit", "Version",
+})
+
+
 def _check_shape(record, where: str) -> dict:
     if not isinstance(record, dict):
         raise ValidationError(f"1 validation error detected: Value at '{where}' must be a record dict.")
-    unknown = set(record) - {
-        "Dimensions", "MeasureName", "MeasureValue", "MeasureValueType", "MeasureValues",
-        "Time", "TimeUnit", "Version",
-    }
-    if unknown:
+    if not _RECORD_FIELDS.issuperset(record):
+        unknown = set(record) - _RECORD_FIELDS
         raise ValidationError(f"Unknown record field(s) {sorted(unknown)} at '{where}'.")
     unit = record.get("TimeUnit")
     if unit is not None and unit not in TIME_UNITS:
@@ -213,7 +217,7 @@ def _check_shape(record, where: str) -> dict:
             "constraint: Member must satisfy enum value set: [MILLISECONDS, SECONDS, MICROSECONDS, NANOSECONDS]"
         )
     mtype = record.get("MeasureValueType")
-    if mtype is not None and mtype not in VALUE_TYPES + ("MULTI",):
+    if mtype is not None and mtype not in _RECORD_TYPES:
         raise ValidationError(
             f"1 validation error detected: Value '{mtype}' at '{where}.measureValueType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]"
@@ -263,16 +267,18 @@ def _name_bytes(name) -> int:
 CHECKED_DIMENSIONS_MAX = 200_000
 
 
+_NAME_VALUE = operator.itemgetter("Name", "Value")
+
+
 def _given_pairs(dimensions):
-    pairs = []
-    for d in dimensions:
-        if type(d) is not dict or len(d) != 2:
-            return None  # DimensionValueType given, or malformed: the full checks decide
-        try:
-            pairs.append((d["Name"], d["Value"]))
-        except KeyError:
+    """((name, value), ...) of plain Name/Value dimension dicts; None for anything else
+    (a DimensionValueType, a malformed entry), which the full checks then decide."""
+    try:
+        if sum(map(len, dimensions)) != 2 * len(dimensions):
             return None
-    return tuple(pairs)
+        return tuple(map(_NAME_VALUE, dimensions))
+    except (TypeError, KeyError):
+        return None
 
 
 def _cached_dimensions(checked: dict, dimensions):
