@@ -133,7 +133,7 @@ def sum_(args, groups, out_type, call):
 def avg(args, groups, out_type, call):
     values, valid, g = _valued(args[0], groups)
     n = _counts(valid, g)
-    total = g.reduce(np.add, values.astype(np.float64), 0.0)
+    total = g.reduce(np.add, values.astype(np.float64, copy=False), 0.0)
     with np.errstate(all="ignore"):
         mean = total / n
     if out_type != DOUBLE:
