@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tsql.arrays import ranges_to_index
+from tsql.arrays import RangeGather, ranges_to_index
 
 from .memory import Chunk, segment_search
 
@@ -230,19 +230,19 @@ def scan_chunk(chunk: Chunk, request: ScanRequest, row_size: int, stats: TierSta
     if total == 0:
         stats.read(0, chunk.live_rows, row_size)
         return None
-    idx = None if total == chunk.nrows else ranges_to_index(starts, ends)  # None: the whole chunk
+    gather = None if total == chunk.nrows else RangeGather(starts, ends)  # None: the whole chunk
     row_sid = np.repeat(sids, lengths)
-    time = chunk.time if idx is None else chunk.time[idx]
+    time = chunk.time if gather is None else gather(chunk.time)
     columns = {}
     for name in request.columns:
         if name in chunk.columns:
             values, nulls = chunk.columns[name]
-            if idx is not None:
-                values = values[idx]
-                nulls = nulls[idx] if nulls is not None else None
+            if gather is not None:
+                values = gather(values)
+                nulls = gather(nulls) if nulls is not None else None
             columns[name] = (values, nulls)
     if chunk.deleted is not None:
-        live = ~chunk.deleted if idx is None else ~chunk.deleted[idx]
+        live = ~chunk.deleted if gather is None else ~gather(chunk.deleted)
         if not live.all():
             row_sid, time = row_sid[live], time[live]
             columns = {n: (v[live], m[live] if m is not None else None) for n, (v, m) in columns.items()}

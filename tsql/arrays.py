@@ -69,3 +69,31 @@ def run_starts(*keys: np.ndarray) -> np.ndarray:
     for k in keys:
         change[1:] |= k[1:] != k[:-1]
     return np.flatnonzero(change)
+
+
+class RangeGather:
+    """Gather the rows [starts[i], ends[i]) of several equally long arrays.
+
+    Long ranges are copied as slices (a memcpy each, one output allocation); many short
+    ones go through one index array, built once and shared by all the arrays.
+    """
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray):
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.ends = np.asarray(ends, dtype=np.int64)
+        self.total = int((self.ends - self.starts).sum())
+        self.by_slices = len(self.starts) * 256 <= self.total
+        self._index = None
+
+    @property
+    def index(self) -> np.ndarray:
+        if self._index is None:
+            self._index = ranges_to_index(self.starts, self.ends)
+        return self._index
+
+    def __call__(self, array: np.ndarray) -> np.ndarray:
+        if not self.by_slices:
+            return array[self.index]
+        if len(self.starts) == 1:
+            return array[self.starts[0]:self.ends[0]]
+        return np.concatenate([array[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist())])
