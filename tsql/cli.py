@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "query": "tsql.commands:query_main",
     "load": "tsql.commands:load_main",
     "serve": "tsql.server.cli:main",
+    "bench": "tsql.commands:bench_main",
 }
 
 

@@ -158,3 +158,18 @@ def _ensure_table(db, database: str, table: str, frame, memory_hours: int | None
         memory_hours = min(max(math.ceil(age_hours) + 1, 1), 8766)
     db.create_table(database, table, memory_retention_hours=memory_hours)
     return True
+
+
+def bench_main(argv: list[str]) -> int:
+    """Run a benchmark from bench/ (tsql bench tsbs --hosts 100 --hours 12); same as python -m bench."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.getcwd())
+    try:
+        from bench.__main__ import main
+    except ImportError:
+        print("tsql bench runs the benchmarks of a tsql source checkout: run it from the repository root.",
+              file=sys.stderr)
+        return 2
+    return main(argv)
