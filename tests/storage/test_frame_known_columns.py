@@ -24,6 +24,6 @@ def test_wide_frame_respects_known_measures_and_dimensions(sample_db):
     assert res.rows == [("7", "north", 1.5), ("8", "south", 2.5)]
     described = sample_db.query('DESCRIBE "tsdb"."metrics"').rows
     assert [(r[0], r[2]) for r in described] == [
-        ("truck", "DIMENSION"), ("measure_name", "MEASURE_NAME"), ("time", "TIMESTAMP"),
-        ("location", "MULTI"), ("speed", "MULTI"),
+        ("truck", "DIMENSION"), ("location", "MULTI"), ("speed", "MULTI"),
+        ("measure_name", "MEASURE_NAME"), ("time", "TIMESTAMP"),
     ]

@@ -102,7 +102,7 @@ def test_common_attributes_time_units_and_multi_measure(sample_db):
         ("alpha", "t1", "speed", 42, None, None, None),
     ]
     cols = [row[0] for row in sample_db.query('DESCRIBE "tsdb"."metrics"').rows]
-    assert cols == ["fleet", "truck", "measure_name", "time", "measure_value::bigint", "load", "ok", "note"]
+    assert cols == ["fleet", "truck", "measure_value::bigint", "load", "ok", "note", "measure_name", "time"]
 
 
 def test_write_frame_long_and_wide(sample_db):
