@@ -102,6 +102,11 @@ class Scope:
 
         for exact in (True, False):
             hits = [i for i, f in enumerate(self.fields) if matches(f, exact)]
+            if len(hits) > 1 and qualifier is None:
+                # after JOIN ... USING, a bare name means the joined column, not the hidden originals
+                visible = [i for i in hits if not self.fields[i].hidden]
+                if len(visible) == 1:
+                    return visible[0]
             if len(hits) == 1:
                 return hits[0]
             if len(hits) > 1:
@@ -180,7 +185,8 @@ class Binder:
     def bind_describe(self, node: tsast.Describe) -> Plan:
         db, table = self._table_name(node.this)
         rows = []
-        for c in self.catalog.table_columns(db, table):
+        columns = self.catalog.table_columns(db, table)
+        for c in (columns[i] for i in _column_order(columns)):
             attr = {"dimension": "DIMENSION", "measure_name": "MEASURE_NAME", "time": "TIMESTAMP",
                     "measure_value": "MEASURE_VALUE", "multi": "MULTI"}[c.kind]
             rows.append((c.name, str(c.type), attr))
@@ -698,7 +704,7 @@ class Binder:
                 db, table = self._table_name(node)
                 columns = tuple(self.catalog.table_columns(db, table))
                 qualifier = alias or table
-                plan = Scan(TableRef(db, table), columns, tuple(range(len(columns))), qualifier)
+                plan = Scan(TableRef(db, table), columns, tuple(_column_order(columns)), qualifier)
             return self._aliased(plan, qualifier, col_aliases, node)
         if isinstance(node, exp.Subquery):
             plan = self.bind_query(node.this, outer, ctes, correlated)
@@ -1289,6 +1295,14 @@ class Binder:
         eq = self.call("$eq", [a, b], node)
         return self._case([eq], [Literal(None, UNKNOWN)], a, node)
 
+    def _fn_typeof(self, node, args, ctx):
+        if len(args) != 1:
+            raise error("Unexpected parameters for function typeof. Expected: typeof(T)", node)
+        return Literal(str(self.bind_expr(args[0], ctx).type), VARCHAR)
+
+    def _fn_row(self, node, args, ctx):
+        return self._bind_tuple(exp.Tuple(expressions=args), ctx)
+
     def _fn_try(self, node, args, ctx):
         if len(args) != 1:
             raise error("TRY needs 1 argument", node)
@@ -1345,6 +1359,13 @@ def _frozen(value):
     if isinstance(value, (list, tuple)):
         return tuple(_frozen(v) for v in value)
     return value
+
+
+def _column_order(columns) -> list[int]:
+    """Positions of a table's columns in the order Timestream shows them (SELECT *,
+    DESCRIBE): dimensions, measure values, then measure_name and time."""
+    rank = {"dimension": 0, "measure_value": 1, "multi": 1, "measure_name": 2, "time": 3}
+    return sorted(range(len(columns)), key=lambda i: rank[columns[i].kind])
 
 
 def _column_node(f: Field, near) -> exp.Column:

@@ -209,7 +209,7 @@ class ToSqlglot(Transformer):
         return _pos(exp.Subquery(this=children[0]), meta)
 
     def values(self, meta, children):
-        rows = [c if isinstance(c, exp.Tuple) else exp.Tuple(expressions=[c]) for c in children]
+        rows = [_row_of(c) for c in children]
         return _pos(exp.Values(expressions=rows), meta)
 
     def set_quantifier(self, meta, children):
@@ -718,6 +718,15 @@ class ToSqlglot(Transformer):
     def quoted_name(self, meta, children):
         tok = children[0]
         return _pos(exp.Identifier(this=_unquote(tok.value, '"'), quoted=True), tok)
+
+
+def _row_of(value) -> exp.Tuple:
+    """A VALUES item as its row: `(a, b)`, `((a, b))` and `ROW(a, b)` are two columns."""
+    while isinstance(value, exp.Paren):
+        value = value.this
+    if isinstance(value, exp.Anonymous) and value.name == "row":
+        return exp.Tuple(expressions=list(value.expressions))
+    return value if isinstance(value, exp.Tuple) else exp.Tuple(expressions=[value])
 
 
 def _line_col(meta) -> tuple:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import aggregates, array, map, math, operators, sketches, string, time, timeseries  # noqa: F401  (registration)
+from . import aggregates, array, bitwise, map, math, operators, regex, sketches, string, time, timeseries  # noqa: F401  (registration)
 from .cast import cast
 from .registry import REGISTRY
 

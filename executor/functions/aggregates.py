@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsql.errors import QueryExecutionError
 from tsql.types import BIGINT, BOOLEAN, DOUBLE, VARCHAR
 
 from ..column import Column, DictVector, ListVector, Vector, as_vector, nulls_of
@@ -125,7 +126,23 @@ def sum_(args, groups, out_type, call):
     values, valid, g = _valued(args[0], groups)
     v = values if values.dtype.kind == "f" else values.astype(np.int64)
     total = g.reduce(np.add, v, 0)
+    if v.dtype.kind != "f":
+        _check_sum_overflow(v, g)
     return _result(out_type, total, _counts(valid, g) > 0)
+
+
+def _check_sum_overflow(v: np.ndarray, g: Groups) -> None:
+    """A bigint sum beyond 64 bits fails as Presto's does; int64 wraps silently, so
+    groups whose sum in doubles comes near the limit are summed again exactly."""
+    if not len(v) or float(np.abs(v).max()) * len(v) < 2.0**62:
+        return  # no group can come near the limit
+    approx = g.reduce(np.add, v.astype(np.float64), 0.0)
+    for group in np.flatnonzero(np.abs(approx) > 2.0**62):  # rare: only groups near the limit
+        running = 0
+        for x in v[g.ids == group].tolist():  # the running sum, to report where it overflows
+            if not -(2**63) <= running + x < 2**63:
+                raise QueryExecutionError(f"bigint addition overflow: {running} + {x}")
+            running += x
 
 
 @REGISTRY.aggregate("avg(integer) -> double", "avg(bigint) -> double", "avg(double) -> double",
@@ -362,6 +379,84 @@ def _by(is_max: bool):
 
 REGISTRY.aggregate(*(f"max_by(T, {t}) -> T" for t in ORDERABLE))(_by(True))
 REGISTRY.aggregate(*(f"min_by(T, {t}) -> T" for t in ORDERABLE))(_by(False))
+
+
+# --- the n largest / smallest ------------------------------------------------------------------
+
+def _order_key(col: Column, largest: bool) -> np.ndarray:
+    """Integers or floats that sort ascending in the wanted order (NaN largest)."""
+    ranks, _ = _ranks(col)
+    key = ranks if ranks is not None else as_vector(col).values
+    if key.dtype == bool:
+        key = key.astype(np.int64)
+    if key.dtype.kind == "f":
+        key = np.where(np.isnan(key), np.inf, key)
+        return -key if largest else key
+    return ~key if largest else key  # ~ reverses the order of int64 without overflow
+
+
+def _count_argument(col: Column, name: str) -> int:
+    v = as_vector(col)
+    counts = set(v.values[v.valid_mask()].tolist())
+    if len(counts) > 1:
+        raise QueryExecutionError(f"the count argument of {name} must be a constant")
+    n = counts.pop() if counts else None
+    if n is None or n <= 0:
+        raise QueryExecutionError(f"the count argument of {name} must be a positive integer, got {n}")
+    return int(n)
+
+
+def _top(x: Column, key: Column, groups: Groups, n: int, largest: bool, out_type) -> ListVector:
+    """Per group, the values of x at the n largest (or smallest) keys, in that order."""
+    order = np.lexsort((_order_key(key, largest), groups.ids)) if len(key) else np.zeros(0, np.int64)
+    sorted_ids = groups.ids[order]
+    starts = np.searchsorted(sorted_ids, np.arange(groups.count))
+    position = np.arange(len(order)) - starts[sorted_ids]
+    keep = order[position < n]
+    counts = np.minimum(np.bincount(groups.ids, minlength=groups.count), n)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return ListVector(out_type, offsets, x.take(keep), counts == 0)
+
+
+def _extremes_n(largest: bool):
+    def impl(args, groups, out_type, call):
+        (x,), g = _inputs(args[:1], groups)
+        n = _count_argument(args[1], "max" if largest else "min")
+        return _top(x, x, g, n, largest, out_type)
+
+    return impl
+
+
+def _by_n(largest: bool):
+    def impl(args, groups, out_type, call):
+        x, y = args[0], args[1]
+        n = _count_argument(args[2], "max_by" if largest else "min_by")
+        idx = np.flatnonzero(y.valid_mask())
+        return _top(x.take(idx), y.take(idx), Groups(groups.ids[idx], groups.count), n, largest, out_type)
+
+    return impl
+
+
+REGISTRY.aggregate(*(f"max({t}, bigint) -> array({t})" for t in ORDERABLE))(_extremes_n(True))
+REGISTRY.aggregate(*(f"min({t}, bigint) -> array({t})" for t in ORDERABLE))(_extremes_n(False))
+REGISTRY.aggregate(*(f"max_by(T, {t}, bigint) -> array(T)" for t in ORDERABLE))(_by_n(True))
+REGISTRY.aggregate(*(f"min_by(T, {t}, bigint) -> array(T)" for t in ORDERABLE))(_by_n(False))
+
+
+# --- bitwise --------------------------------------------------------------------------------------
+
+def _bitwise_agg(ufunc, init: int):
+    def impl(args, groups, out_type, call):
+        (x,), g = _inputs(args, groups)
+        state = np.full(g.count, init, dtype=np.int64)
+        ufunc.at(state, g.ids, as_vector(x).values.astype(np.int64))
+        return _result(BIGINT, state, g.sizes() > 0)
+
+    return impl
+
+
+REGISTRY.aggregate("bitwise_and_agg(bigint) -> bigint")(_bitwise_agg(np.bitwise_and, -1))
+REGISTRY.aggregate("bitwise_or_agg(bigint) -> bigint")(_bitwise_agg(np.bitwise_or, 0))
 
 
 # --- collections (the approximate aggregates are in sketches.py) ---------------------------------

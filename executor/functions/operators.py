@@ -20,34 +20,146 @@ from .registry import REGISTRY, fail, values_of
 NUM = ("integer", "bigint", "double")
 
 # --- arithmetic ---------------------------------------------------------------------------
+# integer and bigint arithmetic fails on overflow, as Presto's Math.*Exact does; `integer`
+# values are int64 here, so their results are checked against the 32-bit range.
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64_MIN = np.iinfo(np.int64).min
 
 
-def _check_int_zero(b):
-    if b.dtype.kind in "iu" and np.any(b == 0):
-        fail("Division by zero")
+def _first(bad: np.ndarray, nulls) -> int | None:
+    """The first row where `bad` holds and the row is not NULL, or None."""
+    if nulls is not None:
+        bad = bad & ~np.broadcast_to(nulls, bad.shape)
+    hits = np.flatnonzero(bad)
+    return int(hits[0]) if len(hits) else None
 
 
-@REGISTRY.elementwise(
-    *(f"$add({t}, {t}) -> {t}" for t in NUM),
+def _overflow(type_name: str, word: str, symbol: str, a, b, bad, nulls):
+    i = _first(bad, nulls)
+    if i is not None:
+        a, b = np.broadcast_to(a, bad.shape), np.broadcast_to(b, bad.shape)
+        fail(f"{type_name} {word} overflow: {a[i]} {symbol} {b[i]}")
+
+
+def _int32_checked(word, symbol, op):
+    def kernel(a, b, nulls=None):
+        r = op(a, b)
+        _overflow("integer", word, symbol, a, b, (r < INT32[0]) | (r > INT32[1]), nulls)
+        return r
+
+    return kernel
+
+
+def _add64(a, b, nulls=None):
+    r = a + b
+    _overflow("bigint", "addition", "+", a, b, ((a ^ r) & (b ^ r)) < 0, nulls)
+    return r
+
+
+def _subtract64(a, b, nulls=None):
+    r = a - b
+    _overflow("bigint", "subtraction", "-", a, b, ((a ^ b) & (a ^ r)) < 0, nulls)
+    return r
+
+
+def _multiply64(a, b, nulls=None):
+    r = a * b
+    # exact: without overflow r is a * b, so r // b gives back a
+    safe_b = np.where(b == 0, 1, b)
+    bad = (b != 0) & ((r // safe_b != a) | ((a == -1) & (b == INT64_MIN)) | ((b == -1) & (a == INT64_MIN)))
+    _overflow("bigint", "multiplication", "*", a, b, bad, nulls)
+    return r
+
+
+def _plain(op):
+    return lambda a, b: op(a, b)
+
+
+REGISTRY.elementwise("$add(integer, integer) -> integer", nulls=True)(_int32_checked("addition", "+", np.add))
+REGISTRY.elementwise("$add(bigint, bigint) -> bigint", nulls=True)(_add64)
+REGISTRY.elementwise(
+    "$add(double, double) -> double",
     "$add(timestamp, interval day to second) -> timestamp",
     "$add(interval day to second, timestamp) -> timestamp",
     "$add(time, interval day to second) -> time",
     "$add(interval day to second, interval day to second) -> interval day to second",
     "$add(interval year to month, interval year to month) -> interval year to month",
-)
-def add(a, b):
-    return a + b
-
-
-@REGISTRY.elementwise(
-    *(f"$subtract({t}, {t}) -> {t}" for t in NUM),
+)(_plain(np.add))
+REGISTRY.elementwise("$subtract(integer, integer) -> integer", nulls=True)(
+    _int32_checked("subtraction", "-", np.subtract))
+REGISTRY.elementwise("$subtract(bigint, bigint) -> bigint", nulls=True)(_subtract64)
+REGISTRY.elementwise(
+    "$subtract(double, double) -> double",
     "$subtract(timestamp, interval day to second) -> timestamp",
     "$subtract(time, interval day to second) -> time",
     "$subtract(interval day to second, interval day to second) -> interval day to second",
     "$subtract(interval year to month, interval year to month) -> interval year to month",
+)(_plain(np.subtract))
+REGISTRY.elementwise("$multiply(integer, integer) -> integer", nulls=True)(
+    _int32_checked("multiplication", "*", np.multiply))
+REGISTRY.elementwise("$multiply(bigint, bigint) -> bigint", nulls=True)(_multiply64)
+REGISTRY.elementwise("$multiply(double, double) -> double")(_plain(np.multiply))
+
+
+@REGISTRY.elementwise(
+    "$multiply(interval day to second, bigint) -> interval day to second",
+    "$multiply(bigint, interval day to second) -> interval day to second",
+    "$multiply(interval day to second, double) -> interval day to second",
+    "$multiply(double, interval day to second) -> interval day to second",
 )
-def subtract(a, b):
-    return a - b
+def interval_product(a, b):
+    r = a * b
+    return np.round(r).astype(np.int64) if r.dtype.kind == "f" else r
+
+
+def _check_int_zero(b, nulls):
+    if b.dtype.kind in "iu" and _first(b == 0, nulls) is not None:
+        fail("Division by zero")
+
+
+@REGISTRY.elementwise(*(f"$divide({t}, {t}) -> {t}" for t in NUM),
+                      "$divide(interval day to second, bigint) -> interval day to second",
+                      "$divide(interval day to second, double) -> interval day to second", nulls=True)
+def divide(a, b, nulls=None):
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        _check_int_zero(b, nulls)
+        safe = np.where(b == 0, 1, b)
+        q = np.abs(a) // np.abs(safe)
+        return np.where((a < 0) != (safe < 0), -q, q)  # truncate toward zero, as Presto does
+    r = a / b
+    return np.round(r).astype(np.int64) if a.dtype.kind in "iu" else r
+
+
+@REGISTRY.elementwise(*(f"$modulus({t}, {t}) -> {t}" for t in NUM), nulls=True)
+def modulus(a, b, nulls=None):
+    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
+        _check_int_zero(b, nulls)
+        return np.fmod(a, np.where(b == 0, 1, b))
+    return np.fmod(a, b)  # the sign follows the dividend, as in Java
+
+
+@REGISTRY.elementwise("$negate(integer) -> integer", nulls=True)
+def negate_integer(a, nulls=None):
+    i = _first(a == INT32[0], nulls)
+    if i is not None:
+        fail(f"integer negation overflow: {np.broadcast_to(a, a.shape)[i]}")
+    return -a
+
+
+@REGISTRY.elementwise("$negate(bigint) -> bigint", nulls=True)
+def negate_bigint(a, nulls=None):
+    i = _first(a == INT64_MIN, nulls)
+    if i is not None:
+        fail(f"bigint negation overflow: {a[i]}")
+    return -a
+
+
+@REGISTRY.elementwise("$negate(double) -> double",
+                      "$negate(interval day to second) -> interval day to second",
+                      "$negate(interval year to month) -> interval year to month")
+def negate(a):
+    return -a
 
 
 def _calendar(sign):
@@ -88,39 +200,6 @@ def _or_nulls(*cols):
         if m is not None:
             out = m if out is None else (out | m)
     return out
-
-
-@REGISTRY.elementwise(
-    *(f"$multiply({t}, {t}) -> {t}" for t in NUM),
-    "$multiply(interval day to second, bigint) -> interval day to second",
-    "$multiply(bigint, interval day to second) -> interval day to second",
-)
-def multiply(a, b):
-    return a * b
-
-
-@REGISTRY.elementwise(*(f"$divide({t}, {t}) -> {t}" for t in NUM),
-                      "$divide(interval day to second, bigint) -> interval day to second")
-def divide(a, b):
-    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
-        _check_int_zero(b)
-        q = np.abs(a) // np.abs(b)
-        return np.where((a < 0) != (b < 0), -q, q)  # truncate toward zero, as Presto does
-    return a / b
-
-
-@REGISTRY.elementwise(*(f"$modulus({t}, {t}) -> {t}" for t in NUM))
-def modulus(a, b):
-    if a.dtype.kind in "iu" and b.dtype.kind in "iu":
-        _check_int_zero(b)
-    return np.fmod(a, b)  # the sign follows the dividend, as in Java
-
-
-@REGISTRY.elementwise(*(f"$negate({t}) -> {t}" for t in NUM),
-                      "$negate(interval day to second) -> interval day to second",
-                      "$negate(interval year to month) -> interval year to month")
-def negate(a):
-    return -a
 
 
 # --- comparison ---------------------------------------------------------------------------

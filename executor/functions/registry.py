@@ -7,7 +7,9 @@ never a Python call per row:
 - `@REGISTRY.elementwise(sig, ...)`: kernel(*arrays) -> array, for strict functions.
   NULL in, NULL out is handled here; a single dictionary-encoded argument (with the
   others constant) is evaluated on the dictionary only. A kernel may return
-  (values, nulls) to add NULLs of its own.
+  (values, nulls) to add NULLs of its own. With `nulls=True` the kernel also gets
+  `nulls=` (the rows that will read NULL, or None), so that a check which raises
+  (division by zero, overflow) skips the values that NULL rows happen to hold.
 - `@REGISTRY.scalar(sig, ...)`: kernel(args: [Column], out_type, ctx) -> Column, with
   full control (non-strict functions, nested types, lambdas).
 - `@REGISTRY.aggregate(sig, ...)` / `@REGISTRY.window(sig, ...)`: see aggregates.py
@@ -92,9 +94,9 @@ class Registry:
 
         return register
 
-    def elementwise(self, *signatures, aliases=()):
+    def elementwise(self, *signatures, aliases=(), nulls=False):
         def register(fn):
-            kernel = make_elementwise(fn)
+            kernel = make_elementwise(fn, nulls)
             self._add("scalar", signatures, kernel)
             for alias in aliases:
                 self._add("scalar", signatures, kernel, names=[alias])
@@ -128,8 +130,9 @@ def values_of(col: Column) -> np.ndarray:
     return col.values
 
 
-def make_elementwise(fn):
+def make_elementwise(fn, pass_nulls: bool = False):
     """Wrap kernel(*arrays) -> array into a Column kernel with NULL propagation."""
+    call = (lambda arrays, nulls: _call(fn, arrays, nulls=nulls)) if pass_nulls else (lambda arrays, nulls: _call(fn, arrays))
 
     def kernel(args: list, out_type: Type, ctx) -> Column:
         dict_args = [i for i, a in enumerate(args) if isinstance(a, DictVector)]
@@ -142,7 +145,7 @@ def make_elementwise(fn):
 
                 def on_dictionary(dictionary):
                     arrays = consts[:d] + [dictionary] + consts[d:]
-                    out, extra = _call(fn, arrays)
+                    out, extra = call(arrays, None)
                     if extra is not None and np.any(extra):
                         raise _NeedsFullPath
                     return _ensure(out, out_type, len(dictionary))
@@ -163,7 +166,7 @@ def make_elementwise(fn):
                 if values.dtype == object:  # keep kernels away from None at NULL positions
                     values = np.where(m, "", values)
             arrays.append(values)
-        out, extra = _call(fn, arrays)
+        out, extra = call(arrays, nulls)
         if extra is not None:
             nulls = extra if nulls is None else (nulls | extra)
         n = max(len(a) for a in arrays) if arrays else 1
@@ -183,9 +186,9 @@ class _NeedsFullPath(Exception):
     pass
 
 
-def _call(fn, arrays):
+def _call(fn, arrays, **kwargs):
     with np.errstate(all="ignore"):
-        out = fn(*arrays)
+        out = fn(*arrays, **kwargs)
     if isinstance(out, tuple):
         return out
     return out, None

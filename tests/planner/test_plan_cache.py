@@ -30,10 +30,10 @@ def test_a_repeated_query_is_planned_once(sample_db):
 def test_a_schema_change_invalidates_plans(sample_db):
     write(sample_db, "cpu", "1.5")
     sql = 'SELECT * FROM "tsdb"."metrics"'
-    assert sample_db.query(sql).names == ["host", "measure_name", "time", "measure_value::double"]
+    assert sample_db.query(sql).names == ["host", "measure_value::double", "measure_name", "time"]
     write(sample_db, "count", "7", "BIGINT")
     assert sample_db.query(sql).names == [
-        "host", "measure_name", "time", "measure_value::bigint", "measure_value::double",
+        "host", "measure_value::bigint", "measure_value::double", "measure_name", "time",
     ]
 
 

@@ -61,7 +61,7 @@ def test_a_disjunction_narrows_the_scan_to_its_hull_and_stays(db):
         "Project host, measure_value::double",
         "Filter (((host = 'a') AND (time > TIMESTAMP '2023-12-31 23:00:00.000000000')) OR ((host = 'b') AND "
         "(time > TIMESTAMP '2023-12-31 21:00:00.000000000')))",
-        'Scan "tsdb"."metrics" columns=[host, time, measure_value::double] time=[2023-12-31 21:00:00.000000001, '
+        'Scan "tsdb"."metrics" columns=[host, measure_value::double, time] time=[2023-12-31 21:00:00.000000001, '
         "+inf) series=((host = 'a') OR (host = 'b'))",
     ]
     assert values(db, where) == [0.0, 2.0, 3.0]
@@ -71,5 +71,5 @@ def test_a_disjunction_narrows_the_scan_to_its_hull_and_stays(db):
 
 def test_a_disjunction_with_an_unbounded_branch_prunes_nothing(db):
     where = "(host = 'a' AND time > ago(1h)) OR measure_value::double > 4"
-    assert plan(db, where)[-1] == 'Scan "tsdb"."metrics" columns=[host, time, measure_value::double]'
+    assert plan(db, where)[-1] == 'Scan "tsdb"."metrics" columns=[host, measure_value::double, time]'
     assert values(db, where) == [0.0, 5.0]
