@@ -35,5 +35,8 @@ class FunctionCatalog(Protocol):
 
     def signatures(self, name: str) -> list: ...
 
+    def deterministic(self, name: str) -> bool:
+        """False for functions whose value changes per call (rand, shuffle): never folded."""
+
     def fold(self, expr: Expr):
         """The value of a constant expression (raises the executor's error if it fails)."""

@@ -313,6 +313,9 @@ class _Functions:
     def signatures(self, name: str) -> list:
         return REGISTRY.signatures(name)
 
+    def deterministic(self, name: str) -> bool:
+        return REGISTRY.get(name).deterministic
+
     def fold(self, expr):
         ctx = ExecContext(None, 0)
         col = evaluate_full(expr, Batch([], 1), ctx)
