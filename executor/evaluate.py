@@ -90,8 +90,10 @@ def _call(expr: Call, batch: Batch, ctx) -> Column:
     for a in expr.args:
         args.append(LambdaValue(a, batch, ctx) if isinstance(a, Lambda) else evaluate(a, batch, ctx))
     kernel = REGISTRY.kernel_for(expr.function, tuple(_arg_type(a) for a in expr.args))
-    if args and all(len(a) == 1 for a in args) and len(batch) != 1 and not expr.deterministic:
-        args = [a.broadcast(len(batch)) if not isinstance(a, LambdaValue) else a for a in args]
+    if not expr.deterministic:  # a value per row: rand(), shuffle(ARRAY[...])
+        ctx.batch_rows = len(batch)
+        if args and all(len(a) == 1 for a in args) and len(batch) != 1:
+            args = [a.broadcast(len(batch)) if not isinstance(a, LambdaValue) else a for a in args]
     return kernel(args, expr.type, ctx)
 
 

@@ -1314,7 +1314,11 @@ class Binder:
     def call(self, name: str, args: list, node, operator: str | None = None, display: str | None = None) -> Expr:
         resolved = self._resolve(name, args, node, operator, display)
         coerced = tuple(self.coerce(a, t) for a, t in zip(args, resolved.params))
-        return self.fold(Call(name, coerced, resolved.result))
+        return self.fold(Call(name, coerced, resolved.result, self._deterministic(name)))
+
+    def _deterministic(self, name: str) -> bool:
+        is_deterministic = getattr(self.functions, "deterministic", None)
+        return is_deterministic(name) if is_deterministic is not None else True
 
     def _resolve(self, name, args, node, operator=None, display=None):
         sigs = self.functions.signatures(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..column import Vector, as_vector
 from .registry import REGISTRY, fail
 
 NUM = ("integer", "bigint", "double")
@@ -152,3 +153,70 @@ def least(*xs):
     for x in xs[1:]:
         out = np.where(x < out, x, out) if out.dtype == object else np.minimum(out, x)
     return out
+
+
+# --- bases ------------------------------------------------------------------------------------
+
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _check_radix(radix) -> None:
+    if np.any((radix < 2) | (radix > 36)):
+        fail("Radix must be between 2 and 36")
+
+
+@REGISTRY.elementwise("from_base(varchar, bigint) -> bigint")
+def from_base(s, radix):
+    _check_radix(radix)
+    n = max(len(s), len(radix))
+    s, radix = np.broadcast_to(s, (n,)), np.broadcast_to(radix, (n,))
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):  # a rare, text-parsing function: one int() per value
+        try:
+            value = int(s[i], int(radix[i]))
+        except ValueError:
+            fail(f"Not a valid base-{radix[i]} number: {s[i]}")
+        if not -(2**63) <= value < 2**63 or s[i].strip() != s[i] or "_" in s[i]:
+            fail(f"Not a valid base-{radix[i]} number: {s[i]}")
+        out[i] = value
+    return out
+
+
+@REGISTRY.elementwise("to_base(bigint, bigint) -> varchar")
+def to_base(x, radix):
+    _check_radix(radix)
+    n = max(len(x), len(radix))
+    x, radix = np.broadcast_to(x, (n,)), np.broadcast_to(radix, (n,))
+    out = np.empty(n, dtype=object)
+    for i in range(n):  # one conversion per value
+        value, base = int(x[i]), int(radix[i])
+        digits = []
+        rest = abs(value)
+        while True:
+            rest, d = divmod(rest, base)
+            digits.append(_DIGITS[d])
+            if rest == 0:
+                break
+        out[i] = ("-" if value < 0 else "") + "".join(reversed(digits))
+    return out
+
+
+# --- random numbers (not folded: a new value per row) ------------------------------------------
+
+@REGISTRY.scalar("rand() -> double", deterministic=False)
+def rand(args, out_type, ctx):
+    n = getattr(ctx, "batch_rows", 1)
+    return Vector(out_type, np.random.default_rng().random(n))
+
+
+REGISTRY.scalar("random() -> double", deterministic=False)(rand)
+
+
+@REGISTRY.scalar("random(integer) -> integer", "random(bigint) -> bigint", "rand(integer) -> integer",
+                 "rand(bigint) -> bigint", deterministic=False)
+def random_below(args, out_type, ctx):
+    bound = as_vector(args[0])
+    if np.any(bound.values[bound.valid_mask()] <= 0):
+        fail("bound must be positive")
+    high = np.where(bound.valid_mask(), bound.values, 1)
+    return Vector(out_type, np.random.default_rng().integers(0, high), bound.nulls)

@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .registry import REGISTRY, fail, map_strings, object_array
+from ..column import as_vector, from_pylist
+from .registry import REGISTRY, fail, object_array
 
 
 def _arrow(values: np.ndarray) -> pa.Array:
@@ -41,44 +42,63 @@ def reverse(s):
     return _back(pc.utf8_reverse(_arrow(s))).astype(object)
 
 
+# Java's Character.isWhitespace, which Presto's trim functions use (no no-break spaces)
+WHITESPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u2028\u2029\u205f\u3000"
+
+
 @REGISTRY.elementwise("trim(varchar) -> varchar")
 def trim(s):
-    return map_strings(str.strip, s)
+    return _back(pc.utf8_trim(_arrow(s), characters=WHITESPACE)).astype(object)
 
 
 @REGISTRY.elementwise("ltrim(varchar) -> varchar")
 def ltrim(s):
-    return map_strings(str.lstrip, s)
+    return _back(pc.utf8_ltrim(_arrow(s), characters=WHITESPACE)).astype(object)
 
 
 @REGISTRY.elementwise("rtrim(varchar) -> varchar")
 def rtrim(s):
-    return map_strings(str.rstrip, s)
+    return _back(pc.utf8_rtrim(_arrow(s), characters=WHITESPACE)).astype(object)
 
 
 @REGISTRY.elementwise("substr(varchar, bigint) -> varchar", "substr(varchar, bigint, bigint) -> varchar",
                       aliases=("substring",))
 def substr(s, start, length=None):
+    """1-based; a negative start counts from the end; past either end, or a length
+    below 1, gives an empty string (as Presto)."""
+    if len(start) == 1 and (length is None or len(length) == 1):
+        return _substr_constant(s, int(start[0]), None if length is None else int(length[0]))
     n = max(len(s), len(start), len(length) if length is not None else 1)
     s = np.broadcast_to(s, (n,))
     start = np.broadcast_to(start, (n,))
     length = np.broadcast_to(length, (n,)) if length is not None else None
     out = []
-    for i in range(n):
-        text, st = s[i], int(start[i])
-        size = len(text)
-        if st == 0 or abs(st) > size:
-            out.append("")
-            continue
-        begin = st - 1 if st > 0 else size + st
-        if length is None:
-            out.append(text[begin:])
-        else:
-            k = int(length[i])
-            if k < 0:
-                fail("Length must be greater than or equal to 0")
-            out.append(text[begin:begin + k])
+    for i in range(n):  # per-row positions: one slice per row
+        out.append(_substr_one(s[i], int(start[i]), None if length is None else int(length[i])))
     return object_array(out)
+
+
+def _substr_one(text: str, start: int, length: int | None) -> str:
+    size = len(text)
+    if start == 0 or abs(start) > size or (length is not None and length <= 0):
+        return ""
+    begin = start - 1 if start > 0 else size + start
+    return text[begin:] if length is None else text[begin:begin + length]
+
+
+def _substr_constant(s: np.ndarray, start: int, length: int | None) -> np.ndarray:
+    if start == 0 or (length is not None and length <= 0):
+        return np.full(len(s), "", dtype=object)
+    arr = _arrow(s)
+    begin = start - 1 if start > 0 else start
+    stop = None if length is None else begin + length
+    if stop is not None and begin < 0 and stop >= 0:
+        stop = None  # the slice runs to the end
+    out = _back(pc.utf8_slice_codeunits(arr, start=begin, stop=stop)).astype(object)
+    if start < 0:  # a start before the beginning gives an empty string, not a clamped one
+        too_short = _back(pc.utf8_length(arr)) < -start
+        out = np.where(too_short, "", out)
+    return out
 
 
 @REGISTRY.elementwise("replace(varchar, varchar) -> varchar", "replace(varchar, varchar, varchar) -> varchar")
@@ -101,6 +121,70 @@ def strpos(s, sub):
     n = max(len(s), len(sub))
     s, sub = np.broadcast_to(s, (n,)), np.broadcast_to(sub, (n,))
     return np.array([a.find(b) + 1 for a, b in zip(s, sub)], dtype=np.int64)
+
+
+def _nth(text: str, sub: str, instance: int, from_end: bool) -> int:
+    """1-based position of the instance-th occurrence of sub (counted from the end), or
+    0; occurrences may overlap, as in Presto."""
+    if instance <= 0:
+        fail("'instance' must be a positive number.")
+    if not from_end:
+        pos = -1
+        for _ in range(instance):
+            pos = text.find(sub, pos + 1)
+            if pos < 0:
+                return 0
+        return pos + 1
+    end = len(text)
+    for _ in range(instance):
+        pos = text.rfind(sub, 0, end)
+        if pos < 0:
+            return 0
+        end = pos - 1 + len(sub)
+    return pos + 1
+
+
+@REGISTRY.elementwise("strpos(varchar, varchar, bigint) -> bigint")
+def strpos_instance(s, sub, instance):
+    n = max(len(s), len(sub), len(instance))
+    s, sub, instance = (np.broadcast_to(a, (n,)) for a in (s, sub, instance))
+    return np.array([_nth(a, b, int(k), False) for a, b, k in zip(s, sub, instance)], dtype=np.int64)
+
+
+@REGISTRY.elementwise("strrpos(varchar, varchar) -> bigint", "strrpos(varchar, varchar, bigint) -> bigint")
+def strrpos(s, sub, instance=None):
+    if instance is None:
+        instance = np.ones(1, dtype=np.int64)
+    n = max(len(s), len(sub), len(instance))
+    s, sub, instance = (np.broadcast_to(a, (n,)) for a in (s, sub, instance))
+    return np.array([_nth(a, b, int(k), True) for a, b, k in zip(s, sub, instance)], dtype=np.int64)
+
+
+@REGISTRY.scalar("split(varchar, varchar) -> array(varchar)", "split(varchar, varchar, bigint) -> array(varchar)")
+def split(args, out_type, ctx):
+    """The pieces between delimiters (all of them, or limit - 1 splits with the rest in
+    the last piece); an empty delimiter splits into characters."""
+    n = max(len(a) for a in args)
+    cols = [as_vector(a.broadcast(n)) for a in args]
+    nulls = np.zeros(n, dtype=bool)
+    for c in cols:
+        nulls |= c.null_mask()
+    limits = cols[2].values if len(cols) > 2 else None
+    if limits is not None and np.any(limits[~nulls] <= 0):
+        fail("Limit must be positive")
+    values = []
+    for i in range(n):  # one str.split per row
+        if nulls[i]:
+            values.append(None)
+            continue
+        text, delimiter = cols[0].values[i], cols[1].values[i]
+        cut = int(limits[i]) - 1 if limits is not None else -1
+        if delimiter == "":
+            pieces = list(text) if cut < 0 or cut >= len(text) else list(text[:cut]) + [text[cut:]]
+        else:
+            pieces = text.split(delimiter, cut)
+        values.append(pieces)
+    return from_pylist(values, out_type)
 
 
 @REGISTRY.elementwise("starts_with(varchar, varchar) -> boolean")
@@ -140,6 +224,9 @@ def _pad(s, size, pad, left):
 
 @REGISTRY.elementwise("chr(bigint) -> varchar")
 def chr_(code):
+    bad = (code < 0) | (code > 0x10FFFF) | ((code >= 0xD800) & (code <= 0xDFFF))
+    if bad.any():
+        fail(f"Not a valid Unicode code point: {code[np.flatnonzero(bad)[0]]}")
     return object_array([chr(int(c)) for c in code])
 
 
