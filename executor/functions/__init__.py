@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import aggregates, array, bitwise, map, math, operators, regex, sketches, string, time, timeseries  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    aggregates, array, bitwise, datetime_format, map, math, operators, regex, sketches, string, time, timeseries,
+)
 from .cast import cast
 from .registry import REGISTRY
 

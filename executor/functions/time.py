@@ -1,5 +1,5 @@
 """Date and time functions: bin, date_trunc, date_add, date_diff, extract fields, epoch
-conversions, ISO 8601, parse_duration, date_format/date_parse. All UTC, all numpy.
+conversions, ISO 8601, parse_duration (formats and parsing: datetime_format.py). All UTC, all numpy.
 
 Timestamps are int64 ns since the epoch; dates int64 days; calendar fields come from
 numpy's datetime64 unit conversions, never from a Python datetime per row.
@@ -70,20 +70,28 @@ def iso_week(ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (thursday - jan1) // 7 + 1, year
 
 
-def _unit(value) -> str:
-    unit = str(value).lower().strip()
-    if unit.endswith("s") and unit[:-1] in UNIT_NS | MONTH_UNITS:
-        unit = unit[:-1]
-    if unit not in UNIT_NS and unit not in MONTH_UNITS:
-        fail(f"'{value}' is not a valid time unit")
+_FIELD_KIND = {"timestamp": "Timestamp", "date": "DATE", "time": "Time"}
+_TIME_UNITS = ("nanosecond", "microsecond", "millisecond", "second", "minute", "hour")
+
+
+def _unit(value, kind: str = "timestamp") -> str:
+    """A unit name as date_trunc/date_add/date_diff take it, checked for the value's type."""
+    unit = str(value).lower()
+    valid = unit in UNIT_NS or unit in MONTH_UNITS
+    if kind == "date":
+        valid = valid and unit not in _TIME_UNITS
+    elif kind == "time":
+        valid = unit in _TIME_UNITS
+    if not valid:
+        fail(f"'{unit}' is not a valid {_FIELD_KIND[kind]} field")
     return unit
 
 
-def _const_unit(arr) -> str:
+def _const_unit(arr, kind: str = "timestamp") -> str:
     units = set(arr.tolist()) if len(arr) > 1 else {arr[0]}
     if len(units) != 1:
         fail("The time unit must be a constant")
-    return _unit(units.pop())
+    return _unit(units.pop(), kind)
 
 
 # --- bin / date_trunc / date_add / date_diff -------------------------------------------------
@@ -119,10 +127,12 @@ def date_trunc(unit, t):
 
 @REGISTRY.elementwise("date_trunc(varchar, date) -> date")
 def date_trunc_date(unit, d):
-    u = _const_unit(unit)
-    if u in UNIT_NS and UNIT_NS[u] < DAY_NS:
-        fail(f"'{u}' is not a valid unit for a date")
-    return trunc_ns(u, d * DAY_NS) // DAY_NS
+    return trunc_ns(_const_unit(unit, "date"), d * DAY_NS) // DAY_NS
+
+
+@REGISTRY.elementwise("date_trunc(varchar, time) -> time")
+def date_trunc_time(unit, t):
+    return trunc_ns(_const_unit(unit, "time"), t)
 
 
 @REGISTRY.elementwise("date_add(varchar, bigint, timestamp) -> timestamp")
@@ -135,12 +145,15 @@ def date_add(unit, value, t):
 
 @REGISTRY.elementwise("date_add(varchar, bigint, date) -> date")
 def date_add_date(unit, value, d):
-    u = _const_unit(unit)
+    u = _const_unit(unit, "date")
     if u in MONTH_UNITS:
         return add_months(d * DAY_NS, value * MONTH_UNITS[u]) // DAY_NS
-    if UNIT_NS[u] < DAY_NS:
-        fail(f"'{u}' is not a valid unit for a date")
     return d + value * (UNIT_NS[u] // DAY_NS)
+
+
+@REGISTRY.elementwise("date_add(varchar, bigint, time) -> time")
+def date_add_time(unit, value, t):
+    return np.mod(t + value * UNIT_NS[_const_unit(unit, "time")], DAY_NS)  # wraps around midnight
 
 
 def _trunc_div(a, b):
@@ -149,24 +162,55 @@ def _trunc_div(a, b):
 
 
 @REGISTRY.elementwise("date_diff(varchar, timestamp, timestamp) -> bigint")
-def date_diff(unit, t1, t2):
-    u = _const_unit(unit)
+def date_diff(unit, t1, t2, kind="timestamp"):
+    u = _const_unit(unit, kind)
     if u in UNIT_NS:
         return _trunc_div(t2 - t1, UNIT_NS[u])
-    y1, m1, d1, r1 = civil(t1)
-    y2, m2, d2, r2 = civil(t2)
-    months = (y2 * 12 + m2) - (y1 * 12 + m1)
-    # a partial month does not count (as Java's ChronoUnit.MONTHS.between)
-    later = (d2 > d1) | ((d2 == d1) & (r2 >= r1))
-    earlier = (d2 < d1) | ((d2 == d1) & (r2 <= r1))
-    months = np.where((months > 0) & ~later, months - 1, months)
-    months = np.where((months < 0) & ~earlier, months + 1, months)
-    return _trunc_div(months, MONTH_UNITS[u])
+    if u == "year":
+        return _years_between(t1, t2)
+    return _trunc_div(_months_between(t1, t2), MONTH_UNITS[u])
+
+
+def _months_between(t1, t2):
+    """Whole months from t1 to t2, as Joda (so Presto and Timestream) counts them: from
+    the last day of a month, a later day of month in t1 counts as that last day."""
+    y1, m1, d1, _ = civil(t1)
+    y2, m2, d2, _ = civil(t2)
+    months = (y2 - y1) * 12 + m2 - m1
+    clamp = (d2 == days_in_month(y2, m2)) & (d1 > d2)
+    t1 = np.where(clamp, t1 - (d1 - d2) * DAY_NS, t1)
+    rem1 = t1 - from_civil(y1, m1, 1, 0)
+    rem2 = t2 - from_civil(y2, m2, 1, 0)
+    return np.where(months < 0, months + (rem2 > rem1), months - (rem2 < rem1))
+
+
+def _years_between(t1, t2):
+    """Whole years from t1 to t2 as Joda counts them (Feb 29 balanced against Feb 28)."""
+    sign = np.where(t2 < t1, -1, 1)
+    low, high = np.minimum(t1, t2), np.maximum(t1, t2)
+    y_low, y_high = civil(low)[0], civil(high)[0]
+    rem_low = low - from_civil(y_low, 1, 1, 0)
+    rem_high = high - from_civil(y_high, 1, 1, 0)
+    feb29 = 59 * DAY_NS
+    leap_low, leap_high = _is_leap(y_low), _is_leap(y_high)
+    first = (rem_low >= feb29) & leap_low
+    rem_low = np.where(first & ~leap_high, rem_low - DAY_NS, rem_low)
+    rem_high = np.where(~first & (rem_high >= feb29) & leap_high, rem_high - DAY_NS, rem_high)
+    return sign * ((y_high - y_low) - (rem_high < rem_low))
+
+
+def _is_leap(year):
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
 
 
 @REGISTRY.elementwise("date_diff(varchar, date, date) -> bigint")
 def date_diff_date(unit, d1, d2):
-    return date_diff(unit, d1 * DAY_NS, d2 * DAY_NS)
+    return date_diff(unit, d1 * DAY_NS, d2 * DAY_NS, "date")
+
+
+@REGISTRY.elementwise("date_diff(varchar, time, time) -> bigint")
+def date_diff_time(unit, t1, t2):
+    return date_diff(unit, t1, t2, "time")
 
 
 # --- fields ---------------------------------------------------------------------------------
@@ -195,20 +239,28 @@ for _name, _div in (("hour", HOUR_NS), ("minute", 60 * 10**9), ("second", 10**9)
     REGISTRY.elementwise(f"{_name}(interval day to second) -> bigint")(
         lambda i, _m=_mod, _d=_div: np.sign(i) * ((np.abs(i) % _m) // _d)
     )
-REGISTRY.elementwise("day(interval day to second) -> bigint")(lambda i: _trunc_div(i, DAY_NS))
-REGISTRY.elementwise("millisecond(interval day to second) -> bigint")(lambda i: np.mod(np.abs(i), 10**9) // 10**6)
+REGISTRY.elementwise("day(interval day to second) -> bigint", aliases=("day_of_month",))(
+    lambda i: _trunc_div(i, DAY_NS))
+REGISTRY.elementwise("millisecond(interval day to second) -> bigint")(
+    lambda i: np.sign(i) * (np.abs(i) % 10**9 // 10**6))
+REGISTRY.elementwise("nanosecond(interval day to second) -> bigint")(lambda i: np.sign(i) * (np.abs(i) % 10**9))
+REGISTRY.elementwise("millisecond(time) -> bigint")(lambda t: np.mod(t, 10**9) // 10**6)
+REGISTRY.elementwise("nanosecond(time) -> bigint")(lambda t: np.mod(t, 10**9))
 REGISTRY.elementwise("year(interval year to month) -> bigint")(lambda m: _trunc_div(m, 12))
 REGISTRY.elementwise("month(interval year to month) -> bigint")(lambda m: np.sign(m) * (np.abs(m) % 12))
 REGISTRY.elementwise("timezone_hour(timestamp) -> bigint")(lambda t: np.zeros_like(t))
 REGISTRY.elementwise("timezone_minute(timestamp) -> bigint")(lambda t: np.zeros_like(t))
 
 
-@REGISTRY.elementwise("last_day_of_month(timestamp) -> date", "last_day_of_month(date) -> date")
+@REGISTRY.elementwise("last_day_of_month(timestamp) -> date")
 def last_day_of_month(t):
-    if t.dtype.kind == "i" and np.all(np.abs(t) < 10**7):  # dates
-        t = t * DAY_NS
     y, m, _, _ = civil(t)
     return from_civil(y, m, days_in_month(y, m), 0) // DAY_NS
+
+
+@REGISTRY.elementwise("last_day_of_month(date) -> date")
+def last_day_of_month_date(d):
+    return last_day_of_month(d * DAY_NS)
 
 
 @REGISTRY.elementwise("date(timestamp) -> date")
@@ -311,41 +363,6 @@ def parse_duration(s):
     if bad.any():
         fail(f"duration is not a valid data duration string: {s[np.flatnonzero(bad)[0]]}")
     return ns
-
-
-_MYSQL_FORMAT = {
-    "%a": "%a", "%b": "%b", "%c": "%-m", "%d": "%d", "%e": "%-d", "%f": "%f", "%H": "%H", "%h": "%I",
-    "%I": "%I", "%i": "%M", "%j": "%j", "%k": "%-H", "%l": "%-I", "%M": "%B", "%m": "%m", "%p": "%p",
-    "%r": "%I:%M:%S %p", "%S": "%S", "%s": "%S", "%T": "%H:%M:%S", "%v": "%V", "%W": "%A", "%Y": "%Y",
-    "%y": "%y", "%%": "%%", "%x": "%G",
-}
-
-
-def _mysql_to_strftime(fmt: str) -> str:
-    return re.sub(r"%.", lambda m: _MYSQL_FORMAT.get(m.group(0), m.group(0)[1:]), fmt)
-
-
-@REGISTRY.elementwise("date_format(timestamp, varchar) -> varchar")
-def date_format(t, fmt):
-    formats = set(fmt.tolist())
-    if len(formats) != 1:
-        fail("date_format needs a constant format")
-    py = _mysql_to_strftime(formats.pop())
-    series = pd.Series(t.astype("datetime64[ns]"))
-    return series.dt.strftime(py).to_numpy(dtype=object)
-
-
-@REGISTRY.elementwise("date_parse(varchar, varchar) -> timestamp")
-def date_parse(s, fmt):
-    formats = set(fmt.tolist())
-    if len(formats) != 1:
-        fail("date_parse needs a constant format")
-    py = _mysql_to_strftime(formats.pop()).replace("%-", "%")
-    parsed = pd.to_datetime(pd.Series(s, dtype=object), format=py, errors="coerce")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        fail(f"Invalid format: \"{s[np.flatnonzero(bad)[0]]}\"")
-    return parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
 
 
 __all__ = ["add_months", "civil", "trunc_ns", "DAY_NS", "object_array", "parse_duration_values"]
