@@ -271,7 +271,7 @@ def test_query_errors(query):
     with pytest.raises(query.exceptions.ValidationException) as e:
         query.query(QueryString="SELECT FROM WHERE")
     assert e.value.response["Error"]["Message"].startswith("line 1:")
-    with pytest.raises(query.exceptions.ValidationException, match="Database 'nope' does not exist"):
+    with pytest.raises(query.exceptions.ValidationException, match="Requested database 'nope' not found for identifier 'nope.t' at line 1:15"):
         query.query(QueryString='SELECT * FROM "nope"."t"')
     with pytest.raises(query.exceptions.QueryExecutionException, match="Division by zero"):
         query.query(QueryString="SELECT 1 / 0")

@@ -64,7 +64,7 @@ def test_shell_exits_1_when_a_statement_fails_and_never_prints_a_traceback(tmp_p
     assert done.stderr == (
         f"tsql: creating a new database directory {tmp_path / 'data'}\n"
         "QueryExecutionException: Division by zero\n"
-        "ValidationException: line 1:18: Database 'x' does not exist\n"
+        "ValidationException: Requested database 'x' not found for identifier 'x.y' at line 1:18\n"
         "  SELECT nope FROM x.y\n"
         "                   ^\n"
     )
