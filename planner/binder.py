@@ -199,7 +199,11 @@ class Binder:
             raise error(f"Table '{name}' must be qualified with its database: \"db\".\"{name}\"", table)
         db = db_ident.name
         if not self.catalog.has_database(db):
-            raise error(f"Database '{db}' does not exist", table)
+            # Timestream's own wording, with the position at the end
+            line, column = position(table)
+            e = ValidationError(f"Requested database '{db}' not found for identifier '{db}.{name}' at line {line}:{column}")
+            e.line, e.column = line, column
+            raise e
         resolved = self.catalog.resolve_table(db, name)
         if resolved is None:
             raise error(f"Table '{db}.{name}' does not exist", table)

@@ -65,11 +65,23 @@ def cast(col: Column, target: Type, safe: bool = False) -> Column:
         if bad.any():
             if not safe:
                 i = int(np.flatnonzero(bad)[0])
-                raise QueryExecutionError(f"Cannot cast '{_show(values[i], source)}' to {str(target).upper()}")
+                raise QueryExecutionError(cast_error(values[i], source, target))
             nulls = bad if nulls is None else (nulls | bad)
     if nulls is not None and out.dtype == object:
         out = np.where(nulls, None, out)
     return Vector(target, out, nulls)
+
+
+def cast_error(value, source: Type, target: Type) -> str:
+    """Presto's message for a value that does not convert."""
+    text = _show(value, source)
+    if source == VARCHAR and target in (TIMESTAMP, DATE, TIME):
+        return f"Value cannot be cast to {target}: {text}"
+    if source == VARCHAR:
+        return f"Cannot cast '{text}' to {'INT' if target == INTEGER else str(target).upper()}"
+    if target in (INTEGER, BIGINT) and source in (INTEGER, BIGINT, DOUBLE):
+        return f"Out of range for {target}: {text}"
+    return f"Cannot cast {source} '{text}' to {target}"
 
 
 def _show(value, source: Type) -> str:
