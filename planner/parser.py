@@ -65,7 +65,7 @@ def _describe_expected(expected) -> str:
         names -= set(_CLASSES) | _EXPRESSION_STARTS | {
             "ADD_OP", "_NULL", "TRUE", "FALSE", "_EXISTS", "TRY_CAST", "_EXTRACT", "_POSITION",
             "ARRAY", "INTERVAL", "CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME",
-            "LOCALTIMESTAMP", "LOCALTIME", "CURRENT_TIMEZONE", "NOT",
+            "LOCALTIMESTAMP", "LOCALTIME", "NOT",
         }
     for name in sorted(names):
         if name in _PUNCTUATION:

@@ -203,10 +203,30 @@ def resolve(signatures, arg_types: list) -> Resolved | None:
             cost += c
         if not ok:
             continue
+        # on equal cost the more specific signature wins: concat(varchar...) over concat(T, array(T))
+        cost = (cost, _generality(sig))
         if best is None or cost < best_cost:
             params = tuple(substitute(sig.param_at(i), b) for i in range(len(arg_types)))
             best, best_cost = Resolved(sig, params, substitute(sig.result, b)), cost
     return best
+
+
+def _generality(sig: Signature) -> int:
+    """How many type variables a signature's parameters hold."""
+    def count(t) -> int:
+        if isinstance(t, TypeVar):
+            return 1
+        if isinstance(t, (ArrayType, TimeSeriesType)):
+            return count(t.element)
+        if isinstance(t, MapType):
+            return count(t.key) + count(t.value)
+        if isinstance(t, RowType):
+            return sum(count(ft) for _, ft in t.fields)
+        if isinstance(t, FunctionType):
+            return sum(count(p) for p in t.params) + count(t.result)
+        return 0
+
+    return sum(count(p) for p in sig.params)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,13 @@ def lower(s):
 
 @REGISTRY.elementwise("upper(varchar) -> varchar")
 def upper(s):
-    return _back(pc.utf8_upper(_arrow(s))).astype(object)
+    out = _back(pc.utf8_upper(_arrow(s))).astype(object)
+    # Presto maps code point by code point (Java's Character.toUpperCase): ß stays ß, where
+    # utf8proc gives ẞ; the rare strings holding ß are mapped that way instead
+    sharp = _back(pc.match_substring(_arrow(s), "ß")).astype(bool) if len(s) else np.zeros(0, bool)
+    for i in np.flatnonzero(sharp):
+        out[i] = "".join(c.upper() if len(c.upper()) == 1 else c for c in s[i])
+    return out
 
 
 @REGISTRY.elementwise("length(varchar) -> bigint")
