@@ -245,8 +245,8 @@ def column_info_type(t: Type) -> dict:
     if isinstance(t, RowType):
         return {
             "RowColumnInfo": [
-                {"Name": n or f"field{i}", "Type": column_info_type(ft)}
-                for i, (n, ft) in enumerate(t.fields)
+                ({"Name": n, "Type": column_info_type(ft)} if n else {"Type": column_info_type(ft)})
+                for n, ft in t.fields
             ]
         }
     if isinstance(t, MapType):  # not a Timestream result type; rendered as an array of rows
