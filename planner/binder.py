@@ -79,6 +79,8 @@ def column_name(node: exp.Expression, i: int) -> str:
         return node.alias
     if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
         return node.name
+    if isinstance(node, exp.Dot):  # a row's field: named after it
+        return node.expression.name
     return f"_col{i}"
 
 

@@ -48,7 +48,8 @@ def parse(sql: str) -> exp.Expression:
 _PUNCTUATION = {
     "LPAR": "(", "RPAR": ")", "COMMA": ",", "DOT": ".", "SEMICOLON": ";", "STAR": "*",
     "LSQB": "[", "RSQB": "]", "COMP_OP": "=", "ADD_OP": "+", "MUL_OP": "*", "CONCAT": "||",
-    "ARROW": "->", "$END": "<EOF>",
+    "ARROW": "->", "$END": "<EOF>", "SET_UNION": "UNION", "SET_EXCEPT": "EXCEPT",
+    "SET_INTERSECT": "INTERSECT",
 }
 _CLASSES = {
     "NAME": "<identifier>", "QUOTED_NAME": "<identifier>", "MEASURE_VALUE": "<identifier>",
@@ -173,7 +174,7 @@ class ToSqlglot(Transformer):
             body = exp.select("*").from_(body.as_("_q"))
         for k, v in mods.items():
             body.set(k, v)
-        return _pos(body, meta)
+        return body if "line" in body.meta else _pos(body, meta)
 
     def with_clause(self, meta, children):
         return exp.With(expressions=children)
@@ -190,11 +191,12 @@ class ToSqlglot(Transformer):
     def _set_op(self, cls, meta, children):
         left, *rest = children
         distinct = True
-        quantifier = [c for c in rest if isinstance(c, str) and c in ("DISTINCT", "ALL")]
+        quantifier = [c for c in rest if isinstance(c, str) and not isinstance(c, Token)]
         if quantifier:
             distinct = quantifier[0] == "DISTINCT"
         right = [c for c in rest if isinstance(c, exp.Expression)][0]
-        return _pos(cls(this=left, expression=right, distinct=distinct), meta)
+        keyword = _tokens(rest, "SET_UNION", "SET_EXCEPT", "SET_INTERSECT")[0]  # errors point at it, as Presto's
+        return _pos(cls(this=left, expression=right, distinct=distinct), keyword)
 
     def union(self, meta, children):
         return self._set_op(exp.Union, meta, children)
