@@ -24,6 +24,8 @@ def format_double(d: float) -> str:
         return "Infinity" if d > 0 else "-Infinity"
     if d == 0:
         return "-0.0" if math.copysign(1.0, d) < 0 else "0.0"
+    if abs(d) == 5e-324:  # Java prints the smallest subnormal with two digits
+        return "-4.9E-324" if d < 0 else "4.9E-324"
     sign = "-" if d < 0 else ""
     digits_t, exponent = _shortest_digits(abs(d))
     digits = "".join(map(str, digits_t))

@@ -21,6 +21,8 @@ from .types import (
 
 MB = 1_000_000
 MIN_METERED = 10 * MB
+PAGE_BYTES = MB  # a Query page holds at most 1 MB of JSON
+PAGE_CHUNK_ROWS = 1000  # rows converted to Datum at a time while filling a page
 
 
 @dataclass(frozen=True)
@@ -109,25 +111,45 @@ class Result:
         return frame
 
     def to_timestream(self, max_rows: int | None = None, next_token: str | None = None) -> dict:
-        """The Query API response: Rows of Data/ScalarValue, ColumnInfo, QueryStatus,
-        and NextToken when more rows remain (pass it back to get the next page)."""
+        """One page of the Query API response: Rows of Datum, ColumnInfo, QueryStatus, and a
+        NextToken when rows remain (pass it back for the next page). A page holds at most
+        `max_rows` rows (1..1000) and, as Timestream's, at most 1 MB of JSON."""
         start = 0
         if next_token is not None:
             start = _decode_token(next_token, self.query_id)
         if max_rows is not None and not 1 <= max_rows <= 1000:
             raise ValidationError("MaxRows must be between 1 and 1000.")
-        end = self._length if max_rows is None else min(self._length, start + max_rows)
-        data = [_datum_column(c.slice(start, end), info.type) for c, info in zip(self._data, self.columns)]
-        rows = [{"Data": list(r)} for r in zip(*data)] if data else [{"Data": []} for _ in range(end - start)]
-        response = {
-            "QueryId": self.query_id,
-            "Rows": rows,
-            "ColumnInfo": [{"Name": c.name, "Type": column_info_type(c.type)} for c in self.columns],
-            "QueryStatus": self.status.to_timestream(),
-        }
+        column_info = [{"Name": c.name, "Type": column_info_type(c.type)} for c in self.columns]
+        status = self.status.to_timestream()
+        budget = PAGE_BYTES - len(_compact(column_info)) - len(_compact(status)) - 256
+        stop = self._length if max_rows is None else min(self._length, start + max_rows)
+        rows, end = self._page_rows(start, stop, budget)
+        response = {"QueryId": self.query_id, "Rows": rows, "ColumnInfo": column_info, "QueryStatus": status}
         if end < self._length:
             response["NextToken"] = _encode_token(self.query_id, end)
         return response
+
+    def _page_rows(self, start: int, stop: int, budget: int) -> tuple[list, int]:
+        """The rows from `start` that fit `budget` bytes (up to `stop`), and where they end;
+        converted a chunk at a time, so a small page of a large result stays cheap."""
+        rows: list = []
+        used = 0
+        position = start
+        while position < stop:
+            chunk_end = min(stop, position + PAGE_CHUNK_ROWS)
+            data = [_datum_column(c.slice(position, chunk_end), info.type) for c, info in zip(self._data, self.columns)]
+            chunk = [{"Data": list(r)} for r in zip(*data)] if data else [{"Data": []} for _ in range(chunk_end - position)]
+            for row in chunk:
+                size = len(_compact(row)) + 1
+                if used + size > budget:
+                    if not rows:
+                        raise ValidationError(
+                            "Query aborted as max page response size has been exceeded by the output result row")
+                    return rows, position
+                rows.append(row)
+                used += size
+                position += 1
+        return rows, position
 
     def __repr__(self) -> str:
         from .render import format_table
@@ -225,6 +247,10 @@ def _datum(v, t: Type) -> dict:
         row = RowType((("key", t.key), ("value", t.value)))
         return {"ArrayValue": [_datum(tuple(x), row) for x in v]}
     return {"ScalarValue": format_value(v, t.name)}
+
+
+def _compact(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _encode_token(query_id: str, offset: int) -> str:
