@@ -30,7 +30,7 @@ INT64_MIN = np.iinfo(np.int64).min
 def _first(bad: np.ndarray, nulls) -> int | None:
     """The first row where `bad` holds and the row is not NULL, or None."""
     if nulls is not None:
-        bad = bad & ~np.broadcast_to(nulls, bad.shape)
+        bad = bad & ~nulls  # broadcasts: a constant check against the rows' NULLs
     hits = np.flatnonzero(bad)
     return int(hits[0]) if len(hits) else None
 
@@ -38,7 +38,8 @@ def _first(bad: np.ndarray, nulls) -> int | None:
 def _overflow(type_name: str, word: str, symbol: str, a, b, bad, nulls):
     i = _first(bad, nulls)
     if i is not None:
-        a, b = np.broadcast_to(a, bad.shape), np.broadcast_to(b, bad.shape)
+        shape = np.broadcast(a, b).shape
+        a, b = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
         fail(f"{type_name} {word} overflow: {a[i]} {symbol} {b[i]}")
 
 
@@ -143,7 +144,7 @@ def modulus(a, b, nulls=None):
 def negate_integer(a, nulls=None):
     i = _first(a == INT32[0], nulls)
     if i is not None:
-        fail(f"integer negation overflow: {np.broadcast_to(a, a.shape)[i]}")
+        fail(f"integer negation overflow: {a[min(i, len(a) - 1)]}")
     return -a
 
 
@@ -151,7 +152,7 @@ def negate_integer(a, nulls=None):
 def negate_bigint(a, nulls=None):
     i = _first(a == INT64_MIN, nulls)
     if i is not None:
-        fail(f"bigint negation overflow: {a[i]}")
+        fail(f"bigint negation overflow: {a[min(i, len(a) - 1)]}")
     return -a
 
 
