@@ -102,7 +102,8 @@ def expressions(q: str = "") -> dict:
                   st.sampled_from(["sum", "min", "max", "avg", "count"]), scalar),
         st.builds(lambda fn, e: _pair(f"{fn}({e[0]})", f"{fn}({e[1]})", "str"), st.sampled_from(["min", "max"]),
                   string_leaf),
-        st.builds(lambda p: _pair(f"count_if({p[0]})", f"count_if({p[1]})", "int"), predicate),
+        # DuckDB's count_if of no rows is NULL, Presto's 0
+        st.builds(lambda p: _pair(f"count_if({p[0]})", f"coalesce(count_if({p[1]}), 0)", "int"), predicate),
     )
     return {"number": number, "predicate": predicate, "scalar": scalar, "aggregate": aggregate, "string": string_leaf}
 
