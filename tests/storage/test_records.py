@@ -177,5 +177,5 @@ def test_a_rejected_record_adds_no_column(sample_db):
               measure="temperature")
     assert rejected(sample_db, [bad])[0]["RecordIndex"] == 0
     columns = [row[0] for row in sample_db.query(f'DESCRIBE "{DB}"."{TABLE}"').rows]
-    assert columns == ["hostname", "measure_name", "time", "measure_value::double"]
+    assert columns == ["hostname", "measure_value::double", "measure_name", "time"]
     assert [r[0] for r in sample_db.query(f'SHOW MEASURES FROM "{DB}"."{TABLE}"').rows] == ["cpu"]
