@@ -38,5 +38,8 @@ class FunctionCatalog(Protocol):
     def deterministic(self, name: str) -> bool:
         """False for functions whose value changes per call (rand, shuffle): never folded."""
 
+    def castable(self, source, target) -> bool:
+        """Whether a CAST from one type to the other exists."""
+
     def fold(self, expr: Expr):
         """The value of a constant expression (raises the executor's error if it fails)."""

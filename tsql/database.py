@@ -316,6 +316,11 @@ class _Functions:
     def deterministic(self, name: str) -> bool:
         return REGISTRY.get(name).deterministic
 
+    def castable(self, source, target) -> bool:
+        from .executor.functions.cast import castable
+
+        return castable(source, target)
+
     def fold(self, expr):
         ctx = ExecContext(None, 0)
         col = evaluate_full(expr, Batch([], 1), ctx)
