@@ -173,8 +173,9 @@ class Binder:
             return self._metadata(["Database"], [VARCHAR], rows, like)
         if kind == "TABLES":
             db = node.this.name if node.this is not None else None
-            if db is None:
-                raise error("SHOW TABLES needs a database: SHOW TABLES FROM db", node)
+            if db is None:  # the tables of every database
+                rows = sorted((t,) for d in self.catalog.list_databases() for t in self.catalog.list_tables(d))
+                return self._metadata(["Table"], [VARCHAR], rows, like)
             if not self.catalog.has_database(db):
                 raise error(f"Database '{db}' does not exist", node.this)
             rows = [(t,) for t in sorted(self.catalog.list_tables(db))]
@@ -1062,6 +1063,9 @@ class Binder:
             raise error(f"Unknown type: {node.args['to'].name}", node) from None
         if value.type == target:
             return value
+        castable = getattr(self.functions, "castable", None)
+        if castable is not None and not castable(value.type, target):
+            raise error(f"Cannot cast {value.type} to {target}", node)
         cast = Cast(value, target, safe or isinstance(node, exp.TryCast))
         return self.fold(cast)
 

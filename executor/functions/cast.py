@@ -72,6 +72,18 @@ def cast(col: Column, target: Type, safe: bool = False) -> Column:
     return Vector(target, out, nulls)
 
 
+def castable(source: Type, target: Type) -> bool:
+    """Whether CAST(source AS target) exists (values may still fail to convert)."""
+    if source == target or source == UNKNOWN:
+        return True
+    if isinstance(target, (ArrayType, TimeSeriesType)) and type(source) is type(target):
+        return castable(source.element, target.element)
+    if isinstance(target, RowType) and isinstance(source, RowType):
+        return len(source.fields) == len(target.fields) and all(
+            castable(s, t) for (_, s), (_, t) in zip(source.fields, target.fields))
+    return (getattr(source, "name", None), getattr(target, "name", None)) in _CASTS
+
+
 def cast_error(value, source: Type, target: Type) -> str:
     """Presto's message for a value that does not convert."""
     text = _show(value, source)
