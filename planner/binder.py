@@ -1344,7 +1344,8 @@ class Binder:
         return resolved
 
     def _no_match(self, name, types, node):
-        expected = ", ".join(sorted({str(s).replace("$", "") for s in self.functions.signatures(name)})[:8])
+        # as Presto lists them: each signature followed by a space, joined by ", "
+        expected = " , ".join(sorted({str(s).replace("$", "") for s in self.functions.signatures(name)})[:8])
         shown = ", ".join(str(t) for t in types)
         return error(f"Unexpected parameters ({shown}) for function {name}. Expected: {expected}", node)
 

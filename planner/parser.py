@@ -491,10 +491,11 @@ class ToSqlglot(Transformer):
     def dereference(self, meta, children):
         base, name = children
         if isinstance(base, exp.Column) and not isinstance(base.this, exp.Star):
+            where = _line_col_node(base)
             if not base.table:
-                return _pos(exp.Column(this=name, table=base.this), base.meta)
+                return with_position(exp.Column(this=name, table=base.this), *where)
             if not base.args.get("db"):
-                return _pos(exp.Column(this=name, table=base.this, db=base.args["table"]), base.meta)
+                return with_position(exp.Column(this=name, table=base.this, db=base.args["table"]), *where)
         return _pos(exp.Dot(this=base, expression=name), meta)
 
     def at_time_zone(self, meta, children):
