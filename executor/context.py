@@ -62,6 +62,8 @@ class ExecContext:
             result = self.subquery_results.get(sq.plan_id)
             if result is None:
                 result = self.subquery_results[sq.plan_id] = self._run(sq.plan)
+            if sq.keys:
+                return self._keyed(sq, result, batch)
             return self._apply(sq, result, batch)
         # correlated: run the subquery once per row of the enclosing batch
         from .evaluate import scatter
@@ -75,6 +77,28 @@ class ExecContext:
             finally:
                 self.outer.pop()
         return scatter(pieces, len(batch), sq.type)
+
+    def _keyed(self, sq: Subquery, result: Batch, batch: Batch) -> Column:
+        """A decorrelated EXISTS or IN: each row looks its keys up among the result's."""
+        from .evaluate import evaluate_full
+
+        k = len(sq.keys)
+        outer = [evaluate_full(key, batch, self) for key in sq.keys]
+        inner = list(result.columns[:k])
+        n = len(batch)
+        if sq.kind == "exists":
+            return Vector(BOOLEAN, _member(outer, inner, n, len(result)))
+        value = evaluate_full(sq.arg, batch, self)
+        items = result.columns[k]
+        inner_valid = ~items.null_mask()
+        # TRUE: some row with these keys holds the value; NULL: otherwise, when a row with
+        # these keys exists and the value or that row's item is NULL; else FALSE
+        hit = _member(outer + [value], [c.filter(inner_valid) for c in inner] + [items.filter(inner_valid)], n,
+                      int(inner_valid.sum()))
+        keyed = _member(outer, inner, n, len(result))
+        with_null_item = _member(outer, [c.filter(~inner_valid) for c in inner], n, int((~inner_valid).sum()))
+        nulls = ~hit & ((keyed & value.null_mask()) | with_null_item)
+        return Vector(BOOLEAN, hit & ~nulls, nulls)
 
     def _apply(self, sq: Subquery, result: Batch, batch: Batch) -> Column:
         from .evaluate import evaluate
@@ -90,6 +114,26 @@ class ExecContext:
         value = as_vector(evaluate(sq.arg, batch, self))
         items = as_vector(result.columns[0]) if len(result) else None
         return membership(sq.kind, value, items)
+
+
+def _member(probe: list, table: list, n: int, size: int) -> np.ndarray:
+    """Rows (of n) whose probe tuple equals some row of table (size rows); NULL never matches."""
+    from tsql.arrays import factorize_rows
+
+    from .column import concat
+    from .grouping import codes
+
+    if size == 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    parts, null = [], np.zeros(n + size, dtype=bool)
+    for p, t in zip(probe, table):
+        c = codes(concat([p, t]))
+        null |= c < 0
+        parts.append(c)
+    ids, _ = factorize_rows(parts)
+    ids = np.where(null, -1, ids)
+    table_ids = ids[n:]
+    return np.isin(ids[:n], table_ids[table_ids >= 0]) & (ids[:n] >= 0)
 
 
 def membership(kind: str, value: Column, items) -> Column:

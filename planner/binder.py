@@ -33,6 +33,8 @@ from .plan import (
     Aggregate, Explain, Field, Filter, Join, Limit, Plan, Project, Scan, SetOp, Sort, TableRef, Unnest, Values,
     Window,
 )
+from .rules import optimize
+from .rules.decorrelate import decorrelate
 from .signatures import FunctionType, LambdaArity, resolve
 
 NS = {"ns": 1, "nanosecond": 1, "us": 10**3, "microsecond": 10**3, "ms": 10**6, "millisecond": 10**6,
@@ -1140,17 +1142,17 @@ class Binder:
         ctx.correlated.extend(d - 1 for d in correlated if d > 1)
         pid = next(self._subquery_ids)
         if kind == "exists":
-            return Subquery("exists", plan, BOOLEAN, None, is_correlated, pid)
+            return _planned(Subquery("exists", plan, BOOLEAN, None, is_correlated, pid))
         if len(visible) != 1:
             raise error(f"Multiple columns returned by subquery are not supported", node)
         if kind == "scalar":
-            return Subquery("scalar", plan, visible[0].type, None, is_correlated, pid)
+            return _planned(Subquery("scalar", plan, visible[0].type, None, is_correlated, pid))
         t = common_super_type(arg.type, visible[0].type)
         if t is None:
             raise error(f"Value expression and result of subquery must be of the same type for IN expression: {arg.type} vs {visible[0].type}", node)
         if t != visible[0].type:
             plan = Project(plan, (self.coerce(ColumnRef(0, visible[0].type), t),), (Field(visible[0].name, t),))
-        return Subquery("in", plan, BOOLEAN, self.coerce(arg, t), is_correlated, pid)
+        return _planned(Subquery("in", plan, BOOLEAN, self.coerce(arg, t), is_correlated, pid))
 
     def _quantified(self, function, node, ctx):
         left = self.bind_expr(node.this, ctx)
@@ -1166,7 +1168,8 @@ class Binder:
             raise error(f"'{OPERATOR_TEXT[function]}' cannot be applied to {left.type}, {visible[0].type}", node)
         quant = "all" if isinstance(wrapper, exp.All) else "any"
         pid = next(self._subquery_ids)
-        return Subquery(f"{quant}{function}", plan, BOOLEAN, self.coerce(left, t), any(d == 1 for d in correlated), pid)
+        return _planned(Subquery(f"{quant}{function}", plan, BOOLEAN, self.coerce(left, t),
+                                 any(d == 1 for d in correlated), pid))
 
     # --- functions ----------------------------------------------------------------------------
 
@@ -1367,6 +1370,13 @@ class Binder:
         except (QueryExecutionError, ValidationError):
             return expr
         return Literal(_frozen(value), expr.type)
+
+
+def _planned(sub: Subquery) -> Subquery:
+    """A subquery decorrelated where it can be, and then optimized like a whole query (a
+    correlated plan is left as bound: its outer references are not constants)."""
+    sub = decorrelate(sub)
+    return sub if sub.correlated else replace(sub, plan=optimize(sub.plan))
 
 
 def _frozen(value):

@@ -9,7 +9,7 @@ compare structurally, which is how GROUP BY keys are matched to SELECT expressio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tsql.types import (
     DATE, INTERVAL_DAY_TO_SECOND, INTERVAL_YEAR_TO_MONTH, TIME, TIMESTAMP, Type, VARCHAR,
@@ -186,7 +186,11 @@ class Lambda(Expr):
 
 @dataclass(frozen=True)
 class Subquery(Expr):
-    """A subquery used as a value: `scalar`, `exists`, or `in` (with `arg`)."""
+    """A subquery used as a value: `scalar`, `exists`, or `in` (with `arg`).
+
+    With `keys` (see rules/decorrelate.py) the plan runs once and yields one column per
+    key, then (for IN) the value: a row's answer considers only the plan's rows whose
+    keys equal the row's `keys`, as a correlated subquery would."""
 
     kind: str
     plan: object = field(compare=False)
@@ -194,14 +198,16 @@ class Subquery(Expr):
     arg: Expr | None = None
     correlated: bool = False
     plan_id: int = 0  # distinguishes subqueries in structural comparison
+    keys: tuple = ()  # outer-query expressions matched against the plan's first columns
 
     def children(self) -> tuple:
-        return (self.arg,) if self.arg is not None else ()
+        return ((self.arg,) if self.arg is not None else ()) + self.keys
 
     def __str__(self) -> str:
+        keyed = f" keyed by ({', '.join(map(str, self.keys))})" if self.keys else ""
         if self.kind == "in":
-            return f"({self.arg} IN <subquery {self.plan_id}>)"
-        return f"{self.kind}(<subquery {self.plan_id}>)"
+            return f"({self.arg} IN <subquery {self.plan_id}>{keyed})"
+        return f"{self.kind}(<subquery {self.plan_id}>{keyed})"
 
 
 @dataclass(frozen=True)
@@ -313,23 +319,30 @@ def and_all(exprs: list[Expr]) -> Expr | None:
     return out
 
 
-def remap_columns(expr: Expr, mapping) -> Expr:
-    """A copy of expr with ColumnRef(i) replaced by mapping(i) (an Expr)."""
-    if isinstance(expr, ColumnRef):
+def remap_columns(expr: Expr, mapping, kind=None) -> Expr:
+    """A copy of expr with each ColumnRef (or each node of class `kind`) c replaced by
+    mapping(c), an Expr."""
+    kind = kind or ColumnRef
+
+    def remap(e):
+        return remap_columns(e, mapping, kind)
+
+    if isinstance(expr, kind):
         return mapping(expr)
     if isinstance(expr, Call):
-        return Call(expr.function, tuple(remap_columns(a, mapping) for a in expr.args), expr.type, expr.deterministic)
+        return Call(expr.function, tuple(remap(a) for a in expr.args), expr.type, expr.deterministic)
     if isinstance(expr, Cast):
-        return Cast(remap_columns(expr.arg, mapping), expr.type, expr.safe)
+        return Cast(remap(expr.arg), expr.type, expr.safe)
     if isinstance(expr, Case):
-        whens = tuple((remap_columns(c, mapping), remap_columns(r, mapping)) for c, r in expr.whens)
-        return Case(whens, remap_columns(expr.default, mapping), expr.type)
+        whens = tuple((remap(c), remap(r)) for c, r in expr.whens)
+        return Case(whens, remap(expr.default), expr.type)
     if isinstance(expr, Coalesce):
-        return Coalesce(tuple(remap_columns(a, mapping) for a in expr.args), expr.type)
+        return Coalesce(tuple(remap(a) for a in expr.args), expr.type)
     if isinstance(expr, Try):
-        return Try(remap_columns(expr.arg, mapping), expr.type)
+        return Try(remap(expr.arg), expr.type)
     if isinstance(expr, Lambda):
-        return Lambda(expr.params, expr.param_types, remap_columns(expr.body, mapping), expr.type)
-    if isinstance(expr, Subquery) and expr.arg is not None:
-        return Subquery(expr.kind, expr.plan, expr.type, remap_columns(expr.arg, mapping), expr.correlated, expr.plan_id)
+        return Lambda(expr.params, expr.param_types, remap(expr.body), expr.type)
+    if isinstance(expr, Subquery) and (expr.arg is not None or expr.keys):
+        arg = remap(expr.arg) if expr.arg is not None else None
+        return replace(expr, arg=arg, keys=tuple(remap(k) for k in expr.keys))
     return expr

@@ -6,6 +6,7 @@ series and times, filter, aggregate, ...); the executor decides *how*.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 
 from tsql.types import Type
@@ -40,8 +41,27 @@ class Plan:
 
     def _lines(self, depth: int):
         yield "  " * depth + self.describe()
+        for sub in self.subqueries():
+            yield "  " * (depth + 1) + f"Subquery {sub.plan_id}:"
+            yield from sub.plan._lines(depth + 2)
         for child in self.children():
             yield from child._lines(depth + 1)
+
+    def expressions(self):
+        """Every expression this node holds (not its children's), found through its fields."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, Plan):
+                yield from _exprs_in(value)
+
+    def subqueries(self):
+        """The subqueries in this node's expressions, outermost first."""
+        from .expressions import Subquery
+
+        for e in self.expressions():
+            for x in e.walk():
+                if isinstance(x, Subquery):
+                    yield x
 
     @property
     def names(self) -> list[str]:
@@ -321,6 +341,17 @@ class Explain(Plan):
 
     def with_children(self, children):
         return replace(self, input=children[0])
+
+
+def _exprs_in(value):
+    if isinstance(value, Expr):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for x in value:
+            yield from _exprs_in(x)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, (type, Field, TableRef, TableColumn)):
+        for f in dataclasses.fields(value):  # AggregateCall, WindowCall, SortKey, WindowFrame
+            yield from _exprs_in(getattr(value, f.name))
 
 
 def transform_up(plan: Plan, fn) -> Plan:
