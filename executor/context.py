@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from tsql.errors import QueryExecutionError
 from tsql.planner.expressions import OuterRef, Subquery
@@ -136,6 +137,25 @@ def _member(probe: list, table: list, n: int, size: int) -> np.ndarray:
     return np.isin(ids[:n], table_ids[table_ids >= 0]) & (ids[:n] >= 0)
 
 
+def _quantified(quant: str, op: str, values: np.ndarray, present: np.ndarray, n: int) -> np.ndarray:
+    """`values op ANY|ALL (present)` (no NULLs), through the items' set, minimum or
+    maximum rather than comparing every value with every item."""
+    if not len(present):
+        return np.full(n, quant == "all", dtype=bool)
+    if op in ("$eq", "$ne"):
+        distinct = pd.unique(present)
+        member = pd.Series(values, dtype=object if values.dtype == object else None).isin(distinct).to_numpy()
+        single = member & (len(distinct) == 1)  # equal to every item
+        if op == "$eq":
+            return member if quant == "any" else single
+        return ~single if quant == "any" else ~member
+    low, high = present.min(), present.max()
+    bound = {("any", "$lt"): high, ("any", "$le"): high, ("any", "$gt"): low, ("any", "$ge"): low,
+             ("all", "$lt"): low, ("all", "$le"): low, ("all", "$gt"): high, ("all", "$ge"): high}[(quant, op)]
+    compare = {"$lt": np.less, "$le": np.less_equal, "$gt": np.greater, "$ge": np.greater_equal}[op]
+    return np.asarray(compare(values, bound), dtype=bool)
+
+
 def membership(kind: str, value: Column, items) -> Column:
     """`value IN (items)`, `value op ANY/ALL (items)`, three-valued."""
     n = len(value)
@@ -149,18 +169,8 @@ def membership(kind: str, value: Column, items) -> Column:
     if kind == "in":
         kind = "any$eq"
     quant, op = kind[:3], kind[3:]
-    ops = {"$eq": np.equal, "$ne": np.not_equal, "$lt": np.less, "$le": np.less_equal,
-           "$gt": np.greater, "$ge": np.greater_equal}
-    if op == "$eq" and len(present) and value.values.dtype != object:
-        hits = np.isin(value.values, present)
-        all_hit = np.zeros(n, dtype=bool)
-        if quant == "all":
-            uniq = np.unique(present)
-            all_hit = (len(uniq) == 1) & (value.values == uniq[0])
-        result = hits if quant == "any" else all_hit
-    else:
-        cmp = ops[op](value.values[:, None], present[None, :]) if len(present) else np.zeros((n, 0), bool)
-        result = cmp.any(axis=1) if quant == "any" else cmp.all(axis=1)
+    result = _quantified(quant, op, np.where(vnull, present[0], value.values) if len(present) else value.values,
+                         present, n)
     if quant == "any":
         nulls = vnull | (~result & any_null)
     else:
