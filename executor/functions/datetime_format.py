@@ -336,7 +336,8 @@ def parse_one(text: str, tokens: tuple) -> int | None:
     if offset is None:
         return None
     seconds = (value - dt.datetime(1970, 1, 1)).days * 86400 + hour * 3600 + minute * 60 + second
-    return (seconds - offset) * 10**9 + nanos
+    ns = (seconds - offset) * 10**9 + nanos
+    return ns if -(2**63) <= ns < 2**63 else None  # beyond what a timestamp can hold
 
 
 def _pivot(two_digits: int) -> int:
