@@ -8,6 +8,7 @@ lacks). Syntax errors become ValidationError with line, column and what was expe
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 from lark import Lark, Token, Transformer, v_args
@@ -56,6 +57,7 @@ _CLASSES = {
     "INT": "<integer>", "DECIMAL": "<number>", "STRING": "<string>", "DURATION": "<duration>",
 }
 _EXPRESSION_STARTS = {"NAME", "INT", "STRING", "LPAR", "_CASE", "CAST"}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_@$]*")
 
 
 def _describe_expected(expected) -> str:
@@ -81,6 +83,10 @@ def _describe_expected(expected) -> str:
 
 def _syntax_error(e: UnexpectedInput, sql: str) -> ValidationError:
     if isinstance(e, UnexpectedCharacters):
+        word = _WORD.match(sql, e.pos_in_stream)
+        if word:  # a reserved word where it cannot stand (NATURAL, an unquoted `select`, ...)
+            return ValidationError(f"mismatched input '{word.group(0)}'. Expecting: {_describe_expected(e.allowed)}",
+                                   e.line, e.column)
         return ValidationError(f"token recognition error at: '{sql[e.pos_in_stream]}'", e.line, e.column)
     if isinstance(e, UnexpectedEOF) or (isinstance(e, UnexpectedToken) and e.token.type == "$END"):
         lines = sql.rstrip().split("\n")
