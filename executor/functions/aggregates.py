@@ -346,6 +346,18 @@ def _mask(col: Column, nulls: np.ndarray) -> Column:
     return _with_nulls(col, nulls) if nulls.any() else col
 
 
+def _key(col: Column) -> np.ndarray:
+    """Numbers that order as a column's values do: ranks of strings, integers for
+    booleans, NaN as the largest double."""
+    ranks, _ = _ranks(col)
+    key = ranks if ranks is not None else as_vector(col).values
+    if key.dtype == bool:
+        return key.astype(np.int64)
+    if key.dtype.kind == "f":
+        return np.where(np.isnan(key), np.inf, key)
+    return key
+
+
 def _by(is_max: bool):
     """max_by/min_by in O(n): each group's extreme key by ufunc.at, then the last
     (max_by) or first (min_by) row holding it. NaN keys count as the largest."""
@@ -356,12 +368,8 @@ def _by(is_max: bool):
         x, y, g = x.take(idx), y.take(idx), Groups(groups.ids[idx], groups.count)
         if len(idx) == 0:
             return nulls_of(out_type, g.count)
-        ranks, _ = _ranks(y)
-        key = ranks if ranks is not None else as_vector(y).values
-        if key.dtype == bool:
-            key = key.astype(np.int8)
+        key = _key(y)
         if key.dtype.kind == "f":
-            key = np.where(np.isnan(key), np.inf, key)
             init = -np.inf if is_max else np.inf
         else:
             info = np.iinfo(key.dtype)
@@ -385,12 +393,8 @@ REGISTRY.aggregate(*(f"min_by(T, {t}) -> T" for t in ORDERABLE))(_by(False))
 
 def _order_key(col: Column, largest: bool) -> np.ndarray:
     """Integers or floats that sort ascending in the wanted order (NaN largest)."""
-    ranks, _ = _ranks(col)
-    key = ranks if ranks is not None else as_vector(col).values
-    if key.dtype == bool:
-        key = key.astype(np.int64)
+    key = _key(col)
     if key.dtype.kind == "f":
-        key = np.where(np.isnan(key), np.inf, key)
         return -key if largest else key
     return ~key if largest else key  # ~ reverses the order of int64 without overflow
 

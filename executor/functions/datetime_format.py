@@ -385,24 +385,18 @@ def _constant(fmt: np.ndarray, name: str) -> str:
     return formats.pop()
 
 
-@REGISTRY.elementwise("date_format(timestamp, varchar) -> varchar")
-def date_format(t, fmt):
-    return render(mysql_tokens(_constant(fmt, "date_format")), t)
+def _register(name: str, tokens, formatting: bool) -> None:
+    if formatting:
+        signature = f"{name}(timestamp, varchar) -> varchar"
+        kernel = lambda t, fmt: render(tokens(_constant(fmt, name)), t)  # noqa: E731
+    else:
+        signature = f"{name}(varchar, varchar) -> timestamp"
+        kernel = lambda s, fmt: parse_column(s, tokens(_constant(fmt, name)))  # noqa: E731
+    REGISTRY.elementwise(signature)(kernel)
 
 
-@REGISTRY.elementwise("date_parse(varchar, varchar) -> timestamp")
-def date_parse(s, fmt):
-    return parse_column(s, mysql_tokens(_constant(fmt, "date_parse")))
+for _name, _tokens, _formatting in (("date_format", mysql_tokens, True), ("date_parse", mysql_tokens, False),
+                                    ("format_datetime", joda_tokens, True), ("parse_datetime", joda_tokens, False)):
+    _register(_name, _tokens, _formatting)
 
-
-@REGISTRY.elementwise("format_datetime(timestamp, varchar) -> varchar")
-def format_datetime(t, fmt):
-    return render(joda_tokens(_constant(fmt, "format_datetime")), t)
-
-
-@REGISTRY.elementwise("parse_datetime(varchar, varchar) -> timestamp")
-def parse_datetime(s, fmt):
-    return parse_column(s, joda_tokens(_constant(fmt, "parse_datetime")))
-
-
-__all__ = ["date_format", "date_parse", "format_datetime", "parse_datetime", "from_civil"]
+__all__ = ["render", "parse_column", "mysql_tokens", "joda_tokens", "from_civil"]
