@@ -693,6 +693,7 @@ class Binder:
 
             start = bound_of(spec.args.get("start"), spec.args.get("start_side"))
             end = bound_of(spec.args.get("end"), spec.args.get("end_side"))
+            _check_frame(spec.args["kind"], start[0], end[0], len(order), node)
             frame = WindowFrame(spec.args["kind"], start, end)
         return WindowCall(name, bound, resolved.result, partition, order, frame, kind == "aggregate", distinct)
 
@@ -1370,6 +1371,21 @@ class Binder:
         except (QueryExecutionError, ValidationError):
             return expr
         return Literal(_frozen(value), expr.type)
+
+
+def _check_frame(kind: str, start: str, end: str, order_keys: int, node) -> None:
+    """The frames Presto refuses, with its messages."""
+    if start == "UNBOUNDED FOLLOWING":
+        raise error("Window frame start cannot be UNBOUNDED FOLLOWING", node)
+    if end == "UNBOUNDED PRECEDING":
+        raise error("Window frame end cannot be UNBOUNDED PRECEDING", node)
+    if start == "CURRENT ROW" and end == "PRECEDING":
+        raise error("Window frame starting from CURRENT ROW cannot end with PRECEDING", node)
+    if start == "FOLLOWING" and end in ("PRECEDING", "CURRENT ROW"):
+        raise error(f"Window frame starting from FOLLOWING cannot end with {end}", node)
+    if kind == "RANGE" and (start in ("PRECEDING", "FOLLOWING") or end in ("PRECEDING", "FOLLOWING")) \
+            and order_keys != 1:
+        raise error("Window frame of type RANGE PRECEDING or FOLLOWING requires single sort item in ORDER BY", node)
 
 
 def _planned(sub: Subquery) -> Subquery:

@@ -298,6 +298,8 @@ def ntile(args, f: Frames, out_type, call):
 def _shifted(args, f: Frames, out_type, direction):
     x = args[0]
     k = as_vector(args[1]).values.astype(np.int64) if len(args) > 1 else np.ones(f.n, dtype=np.int64)
+    if np.any(k < 0):
+        raise QueryExecutionError("Offset must be at least 0")
     target = f.pos + direction * k
     inside = (target >= f.part_start) & (target < f.part_end)
     out = x.take(np.where(inside, target, 0))
