@@ -550,6 +550,8 @@ class Binder:
             schema.append(Field(name, k.type, qualifier))
         for a in aggs:
             schema.append(Field(str(a), a.type))
+        if sets is not None:  # which grouping set a row comes from, for grouping()
+            schema.append(Field("$grouping_set", BIGINT, hidden=True))
         plan = Aggregate(plan, tuple(keys), tuple(aggs), tuple(schema), sets)
         out_scope = Scope(schema, scope.outer)
 
@@ -557,6 +559,10 @@ class Binder:
             if id(node) in agg_ref:
                 i = nkeys + agg_ref[id(node)]
                 return ColumnRef(i, schema[i].type, schema[i].name)
+            if isinstance(node, exp.Anonymous) and node.name.lower() == "grouping":
+                return self._grouping(node, ctx, scope, keys, sets, len(schema) - 1)
+            if any(isinstance(n, exp.Anonymous) and n.name.lower() == "grouping" for n in node.walk()):
+                return None  # bind the parts: the grouping() call among them is this hook's
             if isinstance(node, exp.Window) or self._find_aggregates(node) or self._find_windows(node):
                 return None
             if isinstance(node, (exp.Literal, exp.Boolean, exp.Null, tsast.Duration)):
@@ -573,6 +579,25 @@ class Binder:
             return bound
 
         return plan, hook, out_scope
+
+    def _grouping(self, node, ctx, scope, keys, sets, set_column) -> Expr:
+        """grouping(k1, ..., kn): a bit per argument, the first the highest, set where the
+        row's grouping set leaves that key out (so its NULL is a subtotal's)."""
+        positions = []
+        for arg in node.expressions:
+            bound = self.bind_expr(arg, replace(ctx, scope=scope, hook=None))
+            if bound not in keys:
+                raise error("The arguments to GROUPING() must be expressions referenced by the GROUP BY", arg)
+            positions.append(keys.index(bound))
+        if sets is None:
+            return Literal(0, BIGINT)
+        masks = tuple(sum(1 << (len(positions) - 1 - j) for j, p in enumerate(positions) if p not in key_set)
+                      for key_set in sets)
+        return Call("$grouping", (ColumnRef(set_column, BIGINT, "$grouping_set"), Literal(masks, ArrayType(BIGINT))),
+                    BIGINT)
+
+    def _fn_grouping(self, node, args, ctx):
+        raise error("GROUPING() needs a GROUP BY", node)
 
     def _group_key(self, e, items, ctx) -> Expr:
         if isinstance(e, exp.Literal) and not e.is_string:

@@ -66,7 +66,7 @@ def _describe_expected(expected) -> str:
     if _EXPRESSION_STARTS <= names:
         shown.append("<expression>")
         names -= set(_CLASSES) | _EXPRESSION_STARTS | {
-            "ADD_OP", "_NULL", "TRUE", "FALSE", "_EXISTS", "TRY_CAST", "_EXTRACT", "_POSITION",
+            "ADD_OP", "_NULL", "TRUE", "FALSE", "_EXISTS", "TRY_CAST", "_EXTRACT", "_POSITION", "_GROUPING",
             "ARRAY", "INTERVAL", "CURRENT_TIMESTAMP", "CURRENT_DATE", "CURRENT_TIME",
             "LOCALTIMESTAMP", "LOCALTIME", "NOT",
         }
@@ -574,6 +574,9 @@ class ToSqlglot(Transformer):
     def position(self, meta, children):
         needle, haystack = children
         return _pos(exp.Anonymous(this="strpos", expressions=[haystack, needle]), meta)
+
+    def grouping_call(self, meta, children):
+        return _pos(exp.Anonymous(this="grouping", expressions=list(children)), meta)
 
     def array_constructor(self, meta, children):
         return _pos(exp.Array(expressions=_nodes(children)), meta)

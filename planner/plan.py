@@ -190,8 +190,9 @@ class Project(Plan):
 class Aggregate(Plan):
     """Group by `keys`, compute `aggregates`; output: keys, then aggregates.
 
-    `grouping_sets` (tuples of key positions) when GROUPING SETS/ROLLUP/CUBE are used;
-    then a last hidden-free column `$grouping_id` is not added: absent keys read NULL.
+    `grouping_sets` (tuples of key positions) when GROUPING SETS/ROLLUP/CUBE are used:
+    absent keys read NULL, and a last column `$grouping_set` holds the index of the set
+    each row comes from (grouping() reads it).
     """
 
     input: Plan

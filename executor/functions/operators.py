@@ -404,6 +404,14 @@ def array_constructor(args, out_type, ctx):
     return ListVector(out_type, offsets, child)
 
 
+@REGISTRY.scalar("$grouping(bigint, array(bigint)) -> bigint")
+def grouping(args, out_type, ctx):
+    """grouping()'s value: the bit mask of the row's grouping set (binder.Binder._grouping)."""
+    sets, masks = as_vector(args[0]), args[1]
+    table = np.asarray(masks.child.to_pylist() if isinstance(masks, ListVector) else list(masks), dtype=np.int64)
+    return Vector(out_type, table[sets.values])
+
+
 @REGISTRY.scalar("$row(T...) -> T")
 def row_constructor(args, out_type, ctx):
     n = max((len(a) for a in args), default=1)

@@ -11,7 +11,9 @@ import numpy as np
 
 from tsql.planner.plan import Aggregate
 
-from ..column import Batch, concat, nulls_of
+from tsql.types import BIGINT
+
+from ..column import Batch, Vector, concat, nulls_of
 from ..evaluate import evaluate_full, predicate_mask
 from ..functions import REGISTRY
 from ..functions.aggregates import Groups
@@ -24,7 +26,10 @@ def run_aggregate(plan: Aggregate, ctx, run):
     if plan.grouping_sets is None:
         yield aggregate_batch(plan, batch, ctx, range(len(plan.keys)))
         return
-    outputs = [aggregate_batch(plan, batch, ctx, key_set) for key_set in plan.grouping_sets]
+    outputs = []
+    for i, key_set in enumerate(plan.grouping_sets):
+        out = aggregate_batch(plan, batch, ctx, key_set)
+        outputs.append(Batch(out.columns + [Vector(BIGINT, np.full(len(out), i, dtype=np.int64))], len(out)))
     types = [f.type for f in plan.schema]
     yield Batch.concat(outputs, types)
 

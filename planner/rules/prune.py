@@ -63,7 +63,7 @@ def prune(plan: Plan, required: set[int] | None) -> tuple[Plan, dict]:
 
     if isinstance(plan, Aggregate):
         nkeys = len(plan.keys)
-        keep_aggs = [i for i in range(len(plan.aggregates)) if nkeys + i in required]
+        keep_aggs = [i for i in range(len(plan.aggregates)) if nkeys + i in required and nkeys + i < len(plan.schema)]
         aggs = [plan.aggregates[i] for i in keep_aggs]
         needed = _refs(plan.keys)
         for a in aggs:
@@ -82,6 +82,9 @@ def prune(plan: Plan, required: set[int] | None) -> tuple[Plan, dict]:
         schema = plan.schema[:nkeys] + tuple(plan.schema[nkeys + i] for i in keep_aggs)
         mapping = {i: i for i in range(nkeys)}
         mapping.update({nkeys + old: nkeys + new for new, old in enumerate(keep_aggs)})
+        if plan.grouping_sets is not None:  # the set index column stays last
+            schema += plan.schema[-1:]
+            mapping[len(plan.schema) - 1] = len(schema) - 1
         return replace(plan, input=child, keys=keys, aggregates=new_aggs, schema=schema), mapping
 
     if isinstance(plan, Sort):
