@@ -80,13 +80,22 @@ class ExecContext:
         return scatter(pieces, len(batch), sq.type)
 
     def _keyed(self, sq: Subquery, result: Batch, batch: Batch) -> Column:
-        """A decorrelated EXISTS or IN: each row looks its keys up among the result's."""
-        from .evaluate import evaluate_full
+        """A decorrelated subquery: each row looks its keys up among the result's."""
+        from .evaluate import evaluate_full, scatter
 
         k = len(sq.keys)
         outer = [evaluate_full(key, batch, self) for key in sq.keys]
         inner = list(result.columns[:k])
         n = len(batch)
+        if sq.kind == "scalar":  # the result has one row per key: the row's group, or the default
+            row = _match_rows(outer, inner, n, len(result))
+            hit = row >= 0
+            default = self.subquery_results.get(("default", sq.plan_id))
+            if default is None:
+                default = self.subquery_results[("default", sq.plan_id)] = self._run(sq.default)
+            rows = np.arange(n)
+            return scatter([(rows[hit], result.columns[k].take(row[hit])),
+                            (rows[~hit], default.columns[0].broadcast(int((~hit).sum())))], n, sq.type)
         if sq.kind == "exists":
             return Vector(BOOLEAN, _member(outer, inner, n, len(result)))
         value = evaluate_full(sq.arg, batch, self)
@@ -117,24 +126,42 @@ class ExecContext:
         return membership(sq.kind, value, items)
 
 
-def _member(probe: list, table: list, n: int, size: int) -> np.ndarray:
-    """Rows (of n) whose probe tuple equals some row of table (size rows); NULL never matches."""
+def _tuple_ids(probe: list, table: list, n: int, size: int) -> np.ndarray:
+    """One id per row of probe (n rows) then of table (size rows), equal for equal key
+    tuples; -1 for a tuple holding a NULL, which matches nothing."""
     from tsql.arrays import factorize_rows
 
     from .column import concat
     from .grouping import codes
 
-    if size == 0 or n == 0:
-        return np.zeros(n, dtype=bool)
     parts, null = [], np.zeros(n + size, dtype=bool)
     for p, t in zip(probe, table):
         c = codes(concat([p, t]))
         null |= c < 0
         parts.append(c)
     ids, _ = factorize_rows(parts)
-    ids = np.where(null, -1, ids)
+    return np.where(null, -1, ids)
+
+
+def _member(probe: list, table: list, n: int, size: int) -> np.ndarray:
+    """Rows (of n) whose probe tuple equals some row of table (size rows); NULL never matches."""
+    if size == 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    ids = _tuple_ids(probe, table, n, size)
     table_ids = ids[n:]
     return np.isin(ids[:n], table_ids[table_ids >= 0]) & (ids[:n] >= 0)
+
+
+def _match_rows(probe: list, table: list, n: int, size: int) -> np.ndarray:
+    """For each probe row, the table row with the same key tuple (keys unique), or -1."""
+    if size == 0 or n == 0:
+        return np.full(n, -1, dtype=np.int64)
+    ids = _tuple_ids(probe, table, n, size)
+    row_of = np.full(int(ids.max()) + 2, -1, dtype=np.int64)
+    table_ids = ids[n:]
+    valid = table_ids >= 0
+    row_of[table_ids[valid]] = np.flatnonzero(valid)
+    return np.where(ids[:n] >= 0, row_of[ids[:n]], -1)
 
 
 def _quantified(quant: str, op: str, values: np.ndarray, present: np.ndarray, n: int) -> np.ndarray:

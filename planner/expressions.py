@@ -189,8 +189,9 @@ class Subquery(Expr):
     """A subquery used as a value: `scalar`, `exists`, or `in` (with `arg`).
 
     With `keys` (see rules/decorrelate.py) the plan runs once and yields one column per
-    key, then (for IN) the value: a row's answer considers only the plan's rows whose
-    keys equal the row's `keys`, as a correlated subquery would."""
+    key, then (for IN and scalar) the value: a row's answer considers only the plan's
+    rows whose keys equal the row's `keys`, as a correlated subquery would; a keyed
+    scalar subquery takes `default`'s value where no row matches."""
 
     kind: str
     plan: object = field(compare=False)
@@ -199,6 +200,7 @@ class Subquery(Expr):
     correlated: bool = False
     plan_id: int = 0  # distinguishes subqueries in structural comparison
     keys: tuple = ()  # outer-query expressions matched against the plan's first columns
+    default: object = field(default=None, compare=False)  # keyed scalar: the plan for rows without a match
 
     def children(self) -> tuple:
         return ((self.arg,) if self.arg is not None else ()) + self.keys

@@ -52,3 +52,24 @@ def test_a_keyed_subquery_over_a_table_scans_once_with_pushdown(sample_db):
            '(SELECT 1 FROM "tsdb"."metrics" WHERE host = v.x AND measure_value::double > 2 AND time > ago(1h))')
     assert sample_db.query(sql).rows == [("b",)]
     assert "time=[" in explain(sample_db, sql)  # the subquery's plan was optimized too
+
+
+SCALARS = [
+    f"SELECT a, (SELECT count(*) FROM {INNER} WHERE u.x = t.a{{extra}}) FROM {OUTER}",
+    f"SELECT a, (SELECT max(y) FROM {INNER} WHERE u.x = t.a{{extra}}) FROM {OUTER}",
+    f"SELECT a, b, (SELECT coalesce(sum(y), -1) + count(y) FROM {INNER} WHERE u.x = t.a AND u.y > 15{{extra}}) FROM {OUTER}",
+    f"SELECT a FROM {OUTER} WHERE b > (SELECT avg(y) FROM {INNER} WHERE u.x = t.a{{extra}})",
+]
+
+
+@pytest.mark.parametrize("sql", SCALARS)
+def test_keyed_scalar_aggregates_answer_as_per_row_ones(db, sql):
+    keyed, per_row = sql.format(extra=""), sql.format(extra=PER_ROW)
+    assert "keyed by" in explain(db, keyed)
+    assert "keyed by" not in explain(db, per_row)
+    assert sorted(db.query(keyed).rows, key=repr) == sorted(db.query(per_row).rows, key=repr)
+
+
+def test_a_keyed_count_of_no_rows_is_zero(db):
+    rows = db.query(SCALARS[0].format(extra="")).rows
+    assert rows == [(1, 2), (1, 2), (2, 1), (2, 1), (3, 0), (None, 0), (2, 1)]
