@@ -40,6 +40,10 @@ def prune(plan: Plan, required: set[int] | None) -> tuple[Plan, dict]:
     width = len(plan.schema)
     if required is None:
         required = set(range(width))
+    if any(s.correlated for s in plan.subqueries()):
+        # a subquery run per row reads the input row by position (OuterRef): keep it whole
+        children = tuple(prune(c, None)[0] for c in plan.children())
+        return (plan.with_children(children) if children else plan), _identity(plan)
 
     if isinstance(plan, Scan):
         keep = sorted(required)

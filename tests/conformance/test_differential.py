@@ -149,12 +149,12 @@ def _case(cond, then, other):
                  f"CASE WHEN {cond[1]} THEN {then[1]} ELSE {other[1]} END", kind)
 
 
-PLAIN, LEFT, RIGHT = expressions(), expressions("l."), expressions("r.")
+PLAIN, LEFT, RIGHT, INNER = expressions(), expressions("l."), expressions("r."), expressions("u.")
 
 
 @st.composite
 def queries(draw):
-    shape = draw(st.sampled_from(["filter", "group", "global", "join", "order"]))
+    shape = draw(st.sampled_from(["filter", "group", "global", "join", "order", "subquery"]))
     where = draw(st.one_of(st.none(), PLAIN["predicate"]))
     ts_where = f" WHERE {where[0]}" if where else ""
     dk_where = f" WHERE {where[1]}" if where else ""
@@ -176,6 +176,18 @@ def queries(draw):
         join = "{t} l {kind} {t} r ON l.host = r.host AND {on}"
         return (f"SELECT l.time, r.time, {value[0]} FROM " + join.format(t="diffdb.tbl", kind=kind, on=on[0]),
                 f"SELECT l.time, r.time, {value[1]} FROM " + join.format(t="tbl", kind=kind, on=on[1]))
+    if shape == "subquery":  # correlated: decorrelated (by equalities) or run per row
+        inner = draw(INNER["predicate"])
+        template = draw(st.sampled_from([
+            "SELECT host, time FROM {t} o WHERE EXISTS (SELECT 1 FROM {t} u WHERE u.host = o.host AND {p})",
+            "SELECT host, time FROM {t} o WHERE NOT EXISTS (SELECT 1 FROM {t} u WHERE u.a = o.a AND {p})",
+            "SELECT host, time, a IN (SELECT u.a FROM {t} u WHERE u.host = o.host AND u.time <> o.time AND {p}) FROM {t} o",
+            "SELECT host, time, (SELECT count(*) FROM {t} u WHERE u.host = o.host AND {p}) FROM {t} o",
+            "SELECT host, time, (SELECT max(u.b) FROM {t} u WHERE u.s = o.s AND {p}) FROM {t} o",
+            "SELECT host, time FROM {t} o WHERE o.a > (SELECT avg(u.a) FROM {t} u WHERE u.host = o.host AND {p})",
+            "SELECT host, time, (SELECT count(*) FROM {t} u WHERE u.time < o.time AND {p}) FROM {t} o",
+        ]))
+        return template.format(t="diffdb.tbl", p=inner[0]), template.format(t="tbl", p=inner[1])
     key = draw(PLAIN["scalar"])
     limit = draw(st.integers(1, 6))
     # order by a value, then by time and host (unique together), so ties never leave the order open

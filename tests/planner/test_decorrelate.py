@@ -73,3 +73,13 @@ def test_keyed_scalar_aggregates_answer_as_per_row_ones(db, sql):
 def test_a_keyed_count_of_no_rows_is_zero(db):
     rows = db.query(SCALARS[0].format(extra="")).rows
     assert rows == [(1, 2), (1, 2), (2, 1), (2, 1), (3, 0), (None, 0), (2, 1)]
+
+
+def test_a_per_row_subquery_reads_outer_columns_the_scan_keeps(sample_db):
+    """Column pruning must not renumber the columns a per-row subquery reads."""
+    records = [{"Dimensions": [{"Name": "host", "Value": h}], "MeasureName": "cpu", "MeasureValue": str(v),
+                "Time": str(1_704_067_200_000 - 60_000 * i)} for i, (h, v) in enumerate([("a", 1), ("a", 5), ("b", 9)])]
+    sample_db.write_records("tsdb", "metrics", records)
+    sql = ('SELECT host, (SELECT count(*) FROM "tsdb"."metrics" u WHERE u.host = o.host AND u.time <> o.time) '
+           'FROM "tsdb"."metrics" o ORDER BY time')
+    assert sample_db.query(sql).rows == [("b", 0), ("a", 1), ("a", 1)]
