@@ -1007,6 +1007,9 @@ class Binder:
         value = self.bind_expr(node.this, ctx)
         low = self.bind_expr(node.args["low"], ctx)
         high = self.bind_expr(node.args["high"], ctx)
+        common = common_super_type(common_super_type(value.type, low.type) or UNKNOWN, high.type)
+        if common_super_type(value.type, low.type) is None or common is None:
+            raise error(f"Cannot check if {value.type} is BETWEEN {low.type} and {high.type}", node)
         return self.fold(Call("$and", (self.call("$ge", [value, low], node), self.call("$le", [value, high], node)), BOOLEAN))
 
     def _bind_in(self, node: exp.In, ctx):
@@ -1028,6 +1031,9 @@ class Binder:
     def _bind_like(self, node: exp.Like, ctx, escape=None):
         value = self.bind_expr(node.this, ctx)
         pattern = self.bind_expr(node.expression, ctx)
+        for side, what in ((value, "Left side of LIKE expression"), (pattern, "Pattern for LIKE expression")):
+            if side.type not in (VARCHAR, UNKNOWN):
+                raise error(f"{what} must evaluate to a varchar (actual: {side.type})", node)
         args = [value, pattern] + ([escape] if escape is not None else [])
         return self.call("$like", args, node)
 
