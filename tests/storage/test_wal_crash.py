@@ -62,6 +62,9 @@ def _run_and_kill(path: str, acks: int) -> int:
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+    # the writer ran on until the kill landed: its last acknowledgement is the last line in the pipe
+    for line in proc.stdout.read().split():
+        last = int(line)
     return last
 
 
