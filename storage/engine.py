@@ -29,7 +29,7 @@ from tsql.errors import InternalServerError, RejectedRecordsError, ResourceNotFo
 from . import checkpoint as checkpoints
 from . import faults
 from . import wal as walcodec
-from .cache import BlockCache
+from .cache import BlockCache, default_cache_bytes
 from .catalog import Catalog, PartitionKey, TableInfo, TableSchema
 from .files import DirectoryFiles, MemoryFiles
 from .magnetic import MagneticSettings
@@ -40,7 +40,7 @@ from .table import TableSnapshot, TableStore
 from .tiering import Maintainer, maintain_table, move
 
 CHECKPOINT_BYTES = 64 << 20  # checkpoint once the WAL has grown this much (or the last checkpoint's size)
-CACHE_BYTES = 256 << 20  # decoded magnetic row groups kept in RAM
+CACHE_BYTES = default_cache_bytes()  # decoded magnetic row groups kept in RAM
 MANY_FILES = 16  # a partition with more files than this wakes the compactor
 
 
