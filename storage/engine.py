@@ -224,11 +224,7 @@ class Storage:
         this write). Returns (rows to store or None for all, [(row, reason, version)],
         [magnetic location of each stored point a kept row replaces])."""
         n = len(batch)
-        order = np.lexsort((batch.time, batch.sid))
-        dup = np.zeros(n, dtype=bool)
-        same = (batch.sid[order][1:] == batch.sid[order][:-1]) & (batch.time[order][1:] == batch.time[order][:-1])
-        dup[order[1:][same]] = True
-        dup[order[:-1][same]] = True
+        dup = _repeated_points(batch.sid, batch.time)
         stored: dict[int, tuple] = {}  # row -> (version, values, magnetic location or None)
         magnetic_rows = np.flatnonzero(old)
         if len(magnetic_rows):
@@ -404,6 +400,24 @@ class Storage:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+
+def _repeated_points(sid: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Rows whose (series, time) another row of the write also has. Frames usually arrive
+    sorted by (time, series) or (series, time), which shows in one pass without a sort."""
+    dup = np.zeros(len(sid), dtype=bool)
+    if len(sid) < 2:
+        return dup
+    later = time[1:] > time[:-1]
+    if np.all(later | ((time[1:] == time[:-1]) & (sid[1:] > sid[:-1]))):
+        return dup
+    if np.all((sid[1:] > sid[:-1]) | ((sid[1:] == sid[:-1]) & later)):
+        return dup
+    order = np.lexsort((time, sid))
+    same = (sid[order][1:] == sid[order][:-1]) & (time[order][1:] == time[order][:-1])
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
+    return dup
 
 
 def _check_exists(table: TableStore) -> None:
