@@ -49,9 +49,28 @@ def _shortest_digits(x: float) -> tuple[tuple, int]:
     return t.digits, t.exponent
 
 
+def format_doubles(values) -> list:
+    """format_double over many values. Python's repr is Java's text for
+    1e-3 <= |d| < 1e7 (both print the shortest round-tripping digits, in decimal
+    notation there), so only values outside that range take the slow path."""
+    v = np.asarray(values, dtype=np.float64)
+    mag = np.abs(v)
+    plain = (mag >= 1e-3) & (mag < 1e7)
+    if plain.all():
+        return list(map(float.__repr__, v.tolist()))
+    return [repr(x) if p else format_double(x) for x, p in zip(v.tolist(), plain.tolist())]
+
+
 def format_timestamps(ns: np.ndarray) -> np.ndarray:
     """int64 ns since the epoch -> 'YYYY-MM-DD HH:MM:SS.fffffffff' strings."""
     text = np.datetime_as_string(np.asarray(ns, dtype=np.int64).astype("datetime64[ns]"), unit="ns")
+    if text.size == 0:
+        return text
+    if text.dtype == np.dtype("<U29") and text.flags.c_contiguous:
+        chars = text.view(np.uint32).reshape(len(text), 29)  # every text has its 'T' at index 10
+        if (chars[:, 10] == ord("T")).all():
+            chars[:, 10] = ord(" ")
+            return text
     return np.char.replace(text, "T", " ")
 
 
@@ -83,6 +102,24 @@ def format_interval_year_to_month(months: int) -> str:
     sign = "-" if months < 0 else ""
     y, m = divmod(abs(months), 12)
     return f"{sign}{y}-{m}"
+
+
+def format_values(values: list, type_name: str) -> list:
+    """format_value over a column's values (None stays None); doubles and timestamps
+    are formatted in bulk."""
+    present = [v for v in values if v is not None]
+    if type_name == "double":
+        texts = format_doubles(present)
+    elif type_name == "timestamp":
+        texts = format_timestamps(np.array(present, dtype=np.int64)).tolist()
+    elif type_name in ("bigint", "integer", "varchar"):
+        texts = list(map(str, present))
+    else:
+        texts = [format_value(v, type_name) for v in present]
+    if len(present) == len(values):
+        return texts
+    it = iter(texts)
+    return [None if v is None else next(it) for v in values]
 
 
 def format_value(value, type_name: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ValidationError
-from .formatting import format_value
+from .formatting import format_value, format_values
 from .types import (
     BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL_DAY_TO_SECOND, TIME, TIMESTAMP, VARCHAR, ArrayType, MapType,
     RowType, TimeSeriesType, Type, column_info_type,
@@ -139,6 +139,12 @@ class Result:
             chunk_end = min(stop, position + PAGE_CHUNK_ROWS)
             data = [_datum_column(c.slice(position, chunk_end), info.type) for c, info in zip(self._data, self.columns)]
             chunk = [{"Data": list(r)} for r in zip(*data)] if data else [{"Data": []} for _ in range(chunk_end - position)]
+            whole = len(_compact(chunk)) - 1  # the rows' sizes as counted below, in one call
+            if used + whole <= budget:
+                rows.extend(chunk)
+                used += whole
+                position = chunk_end
+                continue
             for row in chunk:
                 size = len(_compact(row)) + 1
                 if used + size > budget:
@@ -229,7 +235,9 @@ def _pandas_column(col, t: Type):
 # --- the Query API's Datum -----------------------------------------------------------------
 
 def _datum_column(col, t: Type) -> list:
-    return [_datum(v, t) for v in col.to_pylist()]
+    if isinstance(t, (ArrayType, TimeSeriesType, RowType, MapType)):
+        return [_datum(v, t) for v in col.to_pylist()]
+    return [{"NullValue": True} if s is None else {"ScalarValue": s} for s in format_values(col.to_pylist(), t.name)]
 
 
 def _datum(v, t: Type) -> dict:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from tsql.errors import QueryExecutionError
 from tsql.formatting import (
-    DAY_NS, format_dates, format_double, format_interval_day_to_second, format_interval_year_to_month,
+    DAY_NS, format_dates, format_double, format_doubles, format_interval_day_to_second, format_interval_year_to_month,
     format_time, format_timestamps,
 )
 from tsql.types import (
@@ -136,7 +136,7 @@ def _num_to_varchar(v, valid):
 
 
 def _double_to_varchar(v, valid):
-    return object_array([format_double(float(x)) for x in v]), None
+    return object_array(format_doubles(v)), None
 
 
 def _bool_to_varchar(v, valid):

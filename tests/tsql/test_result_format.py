@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tsql
-from tsql.formatting import format_double
+from tsql.formatting import format_double, format_doubles, format_timestamps, format_values
+from tsql.result import PAGE_BYTES
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +136,32 @@ def test_an_empty_result_has_columns_and_no_rows(db, query_shape):
 ])
 def test_doubles_print_as_java_prints_them(value, text):
     assert format_double(value) == text
+
+
+@given(st.lists(st.floats(width=64)))
+def test_doubles_in_bulk_print_as_one_by_one(values):
+    assert format_doubles(values) == [format_double(v) for v in values]
+
+
+def test_timestamps_in_bulk():
+    ns = np.array([0, 1_598_915_302_123_456_789, -1], dtype=np.int64)
+    assert format_timestamps(ns).tolist() == [
+        "1970-01-01 00:00:00.000000000", "2020-08-31 23:08:22.123456789", "1969-12-31 23:59:59.999999999"]
+    assert format_timestamps(np.array([], dtype=np.int64)).tolist() == []
+    assert format_values([None, 0, None], "timestamp") == [None, "1970-01-01 00:00:00.000000000", None]
+
+
+def test_many_small_rows_fill_a_page_to_its_megabyte(db, query_shape):
+    result = db.query("SELECT x, rpad('', 200, 'y') AS pad FROM UNNEST(sequence(1, 12000)) AS t(x) ORDER BY x")
+    seen, token = [], None
+    while True:
+        page = query_shape(result.to_timestream(next_token=token))
+        rows = page["Rows"]
+        seen += [int(r["Data"][0]["ScalarValue"]) for r in rows]
+        size = len(json.dumps(page, separators=(",", ":"), ensure_ascii=False))
+        assert size <= PAGE_BYTES
+        token = page.get("NextToken")
+        if token is None:
+            break
+        assert size > PAGE_BYTES - 1000  # full: the next row (about 250 bytes of JSON) did not fit
+    assert seen == list(range(1, 12001))
