@@ -16,6 +16,7 @@ import math
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 
@@ -173,6 +174,16 @@ def run(hosts: int, hours: float, runs: int, records: int, tiers: list[str], see
             _print_table("data in the magnetic store, cold (block cache emptied before each tsql run)",
                          _compare(db, duck, queries, runs, cold=True))
         db.close()
+    print(f"\npeak memory of this process (tsql, DuckDB and the generated frame together): {_peak_rss() / 1e9:.2f} GB")
+
+
+def _peak_rss() -> int:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
 
 
 def main(argv=None) -> int:
