@@ -122,8 +122,7 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int, 
     key_positions: dict[tuple, int] = {}
     rejected = []
     for i, record in enumerate(records):
-        where = f"records.{i + 1}.member"
-        record = _check_shape(record, where)
+        record = _check_shape(record, i)
         if common:
             for d in record.get("Dimensions") or ():
                 if isinstance(d, dict) and d.get("Name") in common_dim_names:
@@ -138,12 +137,13 @@ def validate_records(table: TableInfo, records, common_attributes, now_ns: int, 
         version = _parse_version(record.get("Version"), i)
         sizes = (len(schema.dimensions), len(schema.measures), len(schema.attributes))
         try:
-            dims = _cached_dimensions(checked, record.get("Dimensions") or ())
-            if dims is not None and not known.issuperset(n for n, _ in dims):
-                dims = None  # remembered from a write whose schema changes were not kept
+            dims = None
+            cached = _cached_dimensions(checked, record.get("Dimensions") or ())
+            if cached is not None and known.issuperset(cached[1]):  # else remembered from a write
+                dims = cached[0]  # whose schema changes were not kept
             new_dims = dims is None
             if new_dims:
-                dims = _parse_dimensions(record.get("Dimensions") or (), schema, known, where)
+                dims = _parse_dimensions(record.get("Dimensions") or (), schema, known, _where(i))
             measure_name = record.get("MeasureName")
             if not isinstance(measure_name, str) or not measure_name:
                 raise Rejected("The record has no MeasureName.")
@@ -204,7 +204,32 @@ _RECORD_FIELDS = frozenset({
 })
 
 
-def _check_shape(record, where: str) -> dict:
+def _check_shape(record, i) -> dict:
+    """`i`: the record's position, or the name of what is checked (named only in errors:
+    this runs for every record)."""
+    if not isinstance(record, dict):
+        raise ValidationError(f"1 validation error detected: Value at '{_where(i)}' must be a record dict.")
+    if not _RECORD_FIELDS.issuperset(record):
+        unknown = set(record) - _RECORD_FIELDS
+        raise ValidationError(f"Unknown record field(s) {sorted(unknown)} at '{_where(i)}'.")
+    unit = record.get("TimeUnit")
+    if unit is not None and unit not in TIME_UNITS:
+        raise ValidationError(
+            f"1 validation error detected: Value '{unit}' at '{_where(i)}.timeUnit' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [MILLISECONDS, SECONDS, MICROSECONDS, NANOSECONDS]"
+        )
+    mtype = record.get("MeasureValueType")
+    if mtype is not None and mtype not in _RECORD_TYPES:
+        raise ValidationError(
+            f"1 validation error detected: Value '{mtype}' at '{_where(i)}.measureValueType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]"
+        )
+    return record
+
+
+def _where(i) -> str:
+    return f"records.{i + 1}.member" if isinstance(i, int) else i
+    where = f"records.{i + 1}.member" if isinstance(i, int) else i
     if not isinstance(record, dict):
         raise ValidationError(f"1 validation error detected: Value at '{where}' must be a record dict.")
     if not _RECORD_FIELDS.issuperset(record):
@@ -262,7 +287,7 @@ def _name_bytes(name) -> int:
 
 
 # A table remembers dimension lists it has accepted: ((name, value), ...) as given ->
-# the same pairs sorted by name. A device writes the same dimensions in every record, so
+# the same pairs sorted by name, and their names. A device writes the same dimensions in every record, so
 # most records skip the per-dimension checks. Bounded: cleared when full.
 CHECKED_DIMENSIONS_MAX = 200_000
 
@@ -297,7 +322,7 @@ def _remember_dimensions(checked: dict, dimensions, dims: list) -> None:
         return
     if len(checked) >= CHECKED_DIMENSIONS_MAX:
         checked.clear()
-    checked[pairs] = tuple(sorted(dims))
+    checked[pairs] = (tuple(sorted(dims)), frozenset(n for n, _ in dims))
 
 
 def _parse_dimensions(dimensions, schema: TableSchema, known: set, where: str) -> list[tuple[str, str]]:
@@ -428,6 +453,9 @@ def _fix_measure_type(schema: TableSchema, measure_name: str, mtype: str) -> Non
         )
 
 
+_LONG_COLUMNS = {t: f"measure_value::{t.lower()}" for t in VALUE_TYPES}
+
+
 def _parse_values(record: dict, measure_name: str, schema: TableSchema, dims) -> dict:
     mtype = record.get("MeasureValueType") or ("MULTI" if record.get("MeasureValues") else "DOUBLE")
     if mtype != "MULTI":
@@ -437,7 +465,7 @@ def _parse_values(record: dict, measure_name: str, schema: TableSchema, dims) ->
             raise Rejected("TIMESTAMP values are only allowed in multi-measure records.")
         value = _parse_scalar(record.get("MeasureValue"), mtype, "MeasureValue")
         _fix_measure_type(schema, measure_name, mtype)
-        return {f"measure_value::{mtype.lower()}": (value, mtype)}
+        return {_LONG_COLUMNS[mtype]: (value, mtype)}
     if record.get("MeasureValue") is not None:
         raise Rejected("MeasureValue may not be given with MeasureValueType MULTI; use MeasureValues.")
     measures = record.get("MeasureValues")
