@@ -11,9 +11,9 @@ import numpy as np
 
 from tsql.planner.plan import Aggregate
 
-from tsql.types import BIGINT
+from tsql.types import BIGINT, DOUBLE
 
-from ..column import Batch, Vector, concat, nulls_of
+from ..column import Batch, Vector, as_vector, concat, nulls_of
 from ..evaluate import evaluate_full, predicate_mask
 from ..functions import REGISTRY
 from ..functions.aggregates import Groups
@@ -22,7 +22,11 @@ from ..grouping import codes, group_ids, group_runs
 
 def run_aggregate(plan: Aggregate, ctx, run):
     input_types = [f.type for f in plan.input.schema]
-    batch = Batch.concat(list(run(plan.input, ctx)), input_types)
+    batches = [b for b in run(plan.input, ctx) if len(b)]
+    if len(batches) > 1 and sum(map(len, batches)) >= PARTIAL_ROWS and _splittable(plan):
+        yield _two_phase(plan, batches, ctx)
+        return
+    batch = Batch.concat(batches, input_types)
     if plan.grouping_sets is None:
         yield aggregate_batch(plan, batch, ctx, range(len(plan.keys)))
         return
@@ -58,6 +62,13 @@ def aggregate_batch(plan: Aggregate, batch: Batch, ctx, key_set) -> Batch:
 
 
 def _aggregate(call, batch: Batch, groups: Groups, ctx):
+    args, groups = _inputs(call, batch, groups, ctx)
+    impl = REGISTRY.kernel_for(call.function, tuple(a.type for a in call.args))
+    return impl(args, groups, call.type, call)
+
+
+def _inputs(call, batch: Batch, groups: Groups, ctx):
+    """The call's argument columns and their groups, after FILTER, ORDER BY and DISTINCT."""
     args = [evaluate_full(a, batch, ctx) for a in call.args]
     if call.filter is not None:
         keep = predicate_mask(call.filter, batch, ctx)
@@ -75,8 +86,82 @@ def _aggregate(call, batch: Batch, groups: Groups, ctx):
         first = np.sort(first)
         args = [a.take(first) for a in args]
         groups = Groups(groups.ids[first], groups.count)
-    impl = REGISTRY.kernel_for(call.function, tuple(a.type for a in call.args))
-    return impl(args, groups, call.type, call)
+    return args, groups
+
+
+# --- two phases ---------------------------------------------------------------------------------
+# Input in several large batches (a magnetic scan yields one per file) is aggregated a
+# batch at a time into partial results, which a second pass combines: concatenating
+# tens of millions of rows first would cost more than the aggregation itself.
+
+PARTIAL_ROWS = 1 << 20
+# aggregate -> the aggregate that combines its partial results (avg: see _two_phase)
+_COMBINE = {"count": "sum", "count_if": "sum", "sum": "sum", "min": "min", "max": "max",
+            "bool_and": "bool_and", "every": "every", "bool_or": "bool_or", "arbitrary": "arbitrary",
+            "any_value": "any_value", "avg": "avg"}
+
+
+def _splittable(plan: Aggregate) -> bool:
+    return plan.grouping_sets is None and all(
+        c.function in _COMBINE and not c.distinct and not c.order and len(c.args) <= 1
+        and (c.function != "avg" or c.type == DOUBLE) for c in plan.aggregates
+    )
+
+
+def _two_phase(plan: Aggregate, batches: list, ctx) -> Batch:
+    partials = [_partial(plan, b, ctx) for b in batches]
+    nkeys = len(plan.keys)
+    types = [k.type for k in plan.keys]
+    for call in plan.aggregates:
+        types += [DOUBLE, BIGINT] if call.function == "avg" else [call.type]
+    merged = Batch.concat(partials, types)
+    if nkeys:
+        ids, first, runs = group_runs(merged.columns[:nkeys])
+        groups = Groups(ids, len(first), runs)
+        out = [c.take(first) for c in merged.columns[:nkeys]]
+    else:
+        groups = Groups(np.zeros(len(merged), dtype=np.int64), 1)
+        out = []
+    j = nkeys
+    for call in plan.aggregates:
+        if call.function == "avg":
+            total = _combine("sum", merged.columns[j], groups)
+            count = _combine("sum", merged.columns[j + 1], groups)
+            with np.errstate(all="ignore"):
+                mean = total.values / count.values
+            out.append(Vector(DOUBLE, mean, count.values == 0))
+            j += 2
+        else:
+            out.append(_combine(_COMBINE[call.function], merged.columns[j], groups))
+            j += 1
+    return Batch(out, groups.count)
+
+
+def _partial(plan: Aggregate, batch: Batch, ctx) -> Batch:
+    """One batch's groups: their keys, then each aggregate's partial result (avg: sum, count)."""
+    key_cols = [evaluate_full(k, batch, ctx) for k in plan.keys]
+    if key_cols:
+        ids, first, runs = group_runs(key_cols)
+        groups = Groups(ids, len(first), runs)
+        out = [c.take(first) for c in key_cols]
+    else:
+        groups = Groups(np.zeros(len(batch), dtype=np.int64), 1)
+        out = []
+    for call in plan.aggregates:
+        if call.function != "avg":
+            out.append(_aggregate(call, batch, groups, ctx))
+            continue
+        (x,), g = _inputs(call, batch, groups, ctx)
+        x = as_vector(x)
+        as_double = Vector(DOUBLE, x.values.astype(np.float64, copy=False), x.nulls)
+        out.append(_combine("sum", as_double, g))
+        out.append(_combine("count", as_double, g))
+    return Batch(out, groups.count)
+
+
+def _combine(function: str, col, groups: Groups):
+    impl = REGISTRY.kernel_for(function, (col.type,))
+    return impl([col], groups, col.type if function != "count" else BIGINT, None)
 
 
 def group_ids_with(ids: np.ndarray, cols: list):
