@@ -29,7 +29,7 @@ def default_data_dir() -> str:
     return os.path.join(base, "tsql")
 
 
-def open_database(path: str | None, err=None):
+def open_database(path: str | None, err=None, clock=None):
     """Open the persistent database in directory `path` (the default data directory when
     None), saying so on `err` when the directory is new. Raises tsql.Error on failure."""
     import tsql
@@ -39,7 +39,7 @@ def open_database(path: str | None, err=None):
         raise tsql.ValidationError(f"{path} is not a directory: a tsql database is a directory.")
     if not os.path.exists(path) and err is not None:
         print(f"tsql: creating a new database directory {path}", file=err)
-    return tsql.connect(path)
+    return tsql.connect(path, clock=clock)
 
 
 def commands_help() -> str:

@@ -43,7 +43,41 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--shutdown-grace", type=float, default=30.0, metavar="SECONDS",
                    help="on SIGTERM, how long to let in-flight requests finish (default 30)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    testing = p.add_argument_group("testing", "a frozen clock and injected failures, for testing clients")
+    testing.add_argument("--now", metavar="TIME", help="freeze now() and the retention windows at this ISO-8601 "
+                         "time (e.g. 2024-01-01T00:00:00Z)")
+    testing.add_argument("--throttle-rate", type=float, default=0.0, metavar="P",
+                         help="answer this fraction of calls with ThrottlingException")
+    testing.add_argument("--throttle-calls", type=_numbers, default=(), metavar="N,...",
+                         help="answer these calls (1-based, DescribeEndpoints not counted) with ThrottlingException")
+    testing.add_argument("--internal-error-rate", type=float, default=0.0, metavar="P",
+                         help="answer this fraction of calls with InternalServerException")
+    testing.add_argument("--internal-error-calls", type=_numbers, default=(), metavar="N,...",
+                         help="answer these calls with InternalServerException")
+    testing.add_argument("--reject-rate", type=float, default=0.0, metavar="P",
+                         help="reject this fraction of the records of each WriteRecords call")
+    testing.add_argument("--page-rows", type=int, metavar="N", help="at most N rows in a Query page")
+    testing.add_argument("--empty-pages", type=int, default=0, metavar="N",
+                         help="N empty pages (with a NextToken) before a query's first rows")
+    testing.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every call")
+    testing.add_argument("--fault-seed", type=int, default=0, metavar="N", help="seed of the injected failures")
     return p
+
+
+def _numbers(text: str) -> tuple:
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of call numbers: {text!r}") from None
+
+
+def _faults(args):
+    """The Faults the options ask for, or None."""
+    from .faults import Faults
+
+    faults = Faults(args.throttle_rate, args.throttle_calls, args.internal_error_rate, args.internal_error_calls,
+                    args.reject_rate, args.page_rows, args.empty_pages, args.latency, seed=args.fault_seed)
+    return None if faults == Faults(seed=args.fault_seed) else faults
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                     "and write every database. Give --credentials FILE, or listen on 127.0.0.1.")
 
     import tsql
+    from tsql.clock import FixedClock
     from tsql.errors import Error
 
     from .auth import CredentialsFileError, KeyStore, SigV4Verifier
@@ -82,12 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"TLS: {e}")
 
     try:
-        db = tsql.connect() if args.memory else open_database(args.data, sys.stderr)
+        clock = FixedClock(args.now) if args.now else None
+        faults = _faults(args)
+        db = tsql.connect(clock=clock) if args.memory else open_database(args.data, sys.stderr, clock)
     except Error as e:
         return fail(str(e))
     path = db.path
     audit = AuditLog(audit_stream(args.audit_log))
-    protocol = Protocol(db, TagStore(path), QueryCache())
+    protocol = Protocol(db, TagStore(path), QueryCache(), faults=faults)
     try:
         server = Server(protocol, args.host, args.port, verifier=verifier, tls=tls, audit=audit,
                         max_request_bytes=args.max_request_bytes, max_active=args.max_concurrency,
@@ -103,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     where = "in memory" if path is None else path
     print(f"tsql serve: listening on {server.url} (Timestream write and query APIs; data {where})",
           file=sys.stderr, flush=True)
+    if clock is not None:
+        print(f"tsql serve: the clock stands still at {args.now}", file=sys.stderr, flush=True)
+    if faults is not None:
+        print(f"tsql serve: injecting failures: {faults}", file=sys.stderr, flush=True)
     if verifier is None:
         print("tsql serve: authentication is off (no --credentials): listening on loopback only",
               file=sys.stderr, flush=True)

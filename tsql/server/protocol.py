@@ -24,6 +24,8 @@ from tsql.planner import ast as tsast
 from tsql.planner import parse
 
 from .auth import ANONYMOUS, Principal
+from .faults import REJECT_REASON as FAULT_REJECT_REASON
+from .faults import FaultInjector, Faults
 from .queries import QueryCache, new_query_id, page
 from .tags import TagStore, check_tags
 
@@ -32,6 +34,7 @@ log = logging.getLogger("tsql.server")
 TARGET_PREFIX = "Timestream_20181101."
 CONTENT_TYPE = "application/x-amz-json-1.0"
 ENDPOINT_CACHE_MINUTES = 1440
+EMPTY_PAGES = "empty:{}"  # a stored position: this many more empty pages, then the first rows
 
 WRITE_ONLY = {
     "CreateDatabase", "DescribeDatabase", "ListDatabases", "UpdateDatabase", "DeleteDatabase", "CreateTable",
@@ -337,8 +340,10 @@ def _list_page(items: list, key, body: dict) -> tuple[list, str | None]:
 class Protocol:
     """Answers Timestream API calls from a tsql Database."""
 
-    def __init__(self, db, tags: TagStore | None = None, queries: QueryCache | None = None):
+    def __init__(self, db, tags: TagStore | None = None, queries: QueryCache | None = None,
+                 faults: Faults | None = None):
         self.db = db
+        self.faults = FaultInjector(faults) if faults is not None else None
         self.tags = tags if tags is not None else TagStore(None)
         self.queries = queries if queries is not None else QueryCache()
         self._operations = {
@@ -375,6 +380,8 @@ class Protocol:
             except ValueError as e:
                 raise SerializationError(f"The request body is not valid JSON: {e}") from None
             validate(op, body)
+            if self.faults is not None:
+                self.faults.before_call(op)
             output = handler(body, request, response)
             response.body = _json(output)
         except Error as e:
@@ -515,9 +522,30 @@ class Protocol:
 
     def write_records(self, body, request, response):
         database, table = self._table_request(body, request, response, "WriteRecords")
-        counts = self.db.write_records(database, table, body["Records"], body.get("CommonAttributes"))
-        response.records_ingested = len(body["Records"])
+        records = body["Records"]
+        dropped = self.faults.rejected_records(len(records)) if self.faults is not None else []
+        if dropped:
+            return self._write_with_rejections(database, table, body, response, dropped)
+        counts = self.db.write_records(database, table, records, body.get("CommonAttributes"))
+        response.records_ingested = len(records)
         return {"RecordsIngested": counts}
+
+    def _write_with_rejections(self, database: str, table: str, body: dict, response: Response, dropped: list):
+        """Write all but the records fault injection rejects, and answer as Timestream does
+        when some records of a call are rejected: the others are stored."""
+        records = body["Records"]
+        rejected = [{"RecordIndex": i, "Reason": FAULT_REJECT_REASON} for i in dropped]
+        keep = [i for i in range(len(records)) if i not in set(dropped)]
+        counts = {"Total": 0, "MemoryStore": 0, "MagneticStore": 0}
+        if keep:
+            try:
+                counts = self.db.write_records(database, table, [records[i] for i in keep],
+                                               body.get("CommonAttributes"))
+            except RejectedRecordsError as e:
+                rejected += [dict(r, RecordIndex=keep[r["RecordIndex"]]) for r in e.rejected_records]
+                counts = e.records_ingested
+        rejected.sort(key=lambda r: r["RecordIndex"])
+        raise RejectedRecordsError(rejected, counts)
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -535,16 +563,30 @@ class Protocol:
             query_id, start = new_query_id(), None
             response.bytes_scanned = result.status.bytes_scanned
             response.query_seconds = result.status.elapsed_seconds
+        if self.faults is not None:
+            max_rows = self.faults.page_rows(max_rows)
+            pending = self.faults.faults.empty_pages if response.ran_query else _empty_pages_left(start)
+            if pending:
+                return self._empty_page(query_id, result, sql, owner, response.ran_query, pending)
         rows, next_start = page(result, start, max_rows)
         out = {"QueryId": query_id, **rows}
         if next_start is not None:
-            if start is None:
+            if response.ran_query:
                 out["NextToken"] = self.queries.store(query_id, result, sql, owner, next_start)
             else:
                 out["NextToken"] = self.queries.next_token(query_id, next_start)
-        elif start is not None:
+        elif not response.ran_query:
             self.queries.finished(query_id)
         return out
+
+    def _empty_page(self, query_id: str, result, sql: str, owner: str, new: bool, pending: int) -> dict:
+        """A page without rows that leads on (Timestream answers so while a query runs)."""
+        first = page(result, None, 1)[0]
+        inner = EMPTY_PAGES.format(pending - 1) if pending > 1 else None  # None: the first rows
+        token = self.queries.store(query_id, result, sql, owner, inner) if new \
+            else self.queries.next_token(query_id, inner)
+        return {"QueryId": query_id, "Rows": [], "ColumnInfo": first["ColumnInfo"],
+                "QueryStatus": first["QueryStatus"], "NextToken": token}
 
     def _authorize_query(self, request: Request, sql: str) -> None:
         """Timestream's IAM actions for a statement: Select on every table it reads
@@ -622,6 +664,11 @@ class Protocol:
     def untag_resource(self, body, request, response):
         self.tags.untag(self._resource(body["ResourceARN"], request, response, "UntagResource"), body["TagKeys"])
         return {}
+
+
+def _empty_pages_left(start) -> int:
+    prefix = EMPTY_PAGES.format("")
+    return int(start[len(prefix):]) if isinstance(start, str) and start.startswith(prefix) else 0
 
 
 def _fail(response: Response, error: Error, request_id: str) -> None:
