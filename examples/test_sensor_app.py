@@ -5,6 +5,7 @@ Installing tsql (`pip install tsql`, with boto3) makes the fixtures `timestream_
 """
 
 import boto3
+import pandas as pd
 import pytest
 from botocore.config import Config
 
@@ -79,6 +80,22 @@ def test_the_query_follows_empty_pages(timestream_mock):
     assert len(hours) == 9  # three devices, three hours; read 2 rows a page after 2 empty pages
     queries = [op for op, _ in timestream_mock.calls if op == "Query"]
     assert len(queries) == 2 + 5
+
+
+@pytest.mark.tsql(now="2024-01-01T00:00:00Z")
+def test_the_query_reads_data_the_test_wrote_directly(tsql_db, timestream_mock):
+    # tsql_db sets the scene without going through boto3; the mock then serves it
+    tsql_db.create_database("sensors")
+    tsql_db.create_table("sensors", "readings")
+    tsql_db.write_frame("sensors", "readings", pd.DataFrame({
+        "time": pd.to_datetime([NOW_MS - 90 * 60_000, NOW_MS - 30 * 60_000], unit="ms"),
+        "device": ["dev-9", "dev-9"],
+        "measure_name": ["temperature", "temperature"],
+        "measure_value::double": [18.0, 19.0],
+    }))
+    hours = hourly_temperatures(boto3.client("timestream-query"), "sensors", "readings")
+    assert [(h["hour"], h["avg_temperature"]) for h in hours] == [
+        ("2023-12-31 22:00:00.000000000", 18.0), ("2023-12-31 23:00:00.000000000", 19.0)]
 
 
 @pytest.mark.tsql(now="2024-01-01T00:00:00Z", throttle_calls=(3,))
