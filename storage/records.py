@@ -229,25 +229,6 @@ def _check_shape(record, i) -> dict:
 
 def _where(i) -> str:
     return f"records.{i + 1}.member" if isinstance(i, int) else i
-    where = f"records.{i + 1}.member" if isinstance(i, int) else i
-    if not isinstance(record, dict):
-        raise ValidationError(f"1 validation error detected: Value at '{where}' must be a record dict.")
-    if not _RECORD_FIELDS.issuperset(record):
-        unknown = set(record) - _RECORD_FIELDS
-        raise ValidationError(f"Unknown record field(s) {sorted(unknown)} at '{where}'.")
-    unit = record.get("TimeUnit")
-    if unit is not None and unit not in TIME_UNITS:
-        raise ValidationError(
-            f"1 validation error detected: Value '{unit}' at '{where}.timeUnit' failed to satisfy "
-            "constraint: Member must satisfy enum value set: [MILLISECONDS, SECONDS, MICROSECONDS, NANOSECONDS]"
-        )
-    mtype = record.get("MeasureValueType")
-    if mtype is not None and mtype not in _RECORD_TYPES:
-        raise ValidationError(
-            f"1 validation error detected: Value '{mtype}' at '{where}.measureValueType' failed to satisfy "
-            "constraint: Member must satisfy enum value set: [DOUBLE, BIGINT, VARCHAR, BOOLEAN, TIMESTAMP, MULTI]"
-        )
-    return record
 
 
 def _parse_version(version, i: int) -> int:
