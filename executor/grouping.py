@@ -51,8 +51,16 @@ def _hashable(v):
 
 def group_ids(cols: list) -> tuple[np.ndarray, np.ndarray]:
     """(group number per row, first row of each group) for the distinct rows of cols."""
-    ids, first, _ = group_runs(cols)
+    ids, first, runs = group_runs(cols)
+    if ids is None:
+        ids = rows_of_runs(runs, len(cols[0]))
     return ids, first
+
+
+def rows_of_runs(runs, n: int) -> np.ndarray:
+    """The group number of each of n rows, from (run starts, group of each run)."""
+    starts, run_ids = runs
+    return np.repeat(run_ids, np.diff(np.append(starts, n)))
 
 
 def group_runs(cols: list):
@@ -62,7 +70,8 @@ def group_runs(cols: list):
     series' dimensions never change, `bin(time, ...)` changes rarely). Finding the runs
     takes a comparison of neighbours; only one row per run is then hashed, and
     aggregates can reduce whole runs at once. Input without long runs takes the
-    hashing path for every row.
+    hashing path for every row. With runs, the group numbers of the rows are None:
+    `rows_of_runs` makes them for whoever needs them (most aggregates do not).
     """
     n = len(cols[0]) if cols else 0
     starts = _run_starts(cols, n)
@@ -70,8 +79,7 @@ def group_runs(cols: list):
         ids, first = factorize_rows([codes(c) for c in cols])
         return ids, first, None
     run_ids, run_first = factorize_rows([codes(c.take(starts)) for c in cols])
-    lengths = np.diff(np.append(starts, n))
-    return np.repeat(run_ids, lengths), starts[run_first], (starts, run_ids)
+    return None, starts[run_first], (starts, run_ids)
 
 
 def _run_starts(cols: list, n: int) -> np.ndarray | None:

@@ -30,11 +30,22 @@ class Groups:
     `ufunc.reduceat` and touch one value per run, not per row, when merging.
     """
 
-    def __init__(self, ids: np.ndarray, count: int, runs=None):
-        self.ids = ids
+    def __init__(self, ids: np.ndarray | None, count: int, runs=None, rows: int | None = None):
+        """`ids` may be None when `runs` are given (made on first use); `rows`: how many
+        rows, needed then."""
+        self._ids = ids
         self.count = count
         self.runs = runs
+        self.rows = len(ids) if ids is not None else rows
         self._order = None
+
+    @property
+    def ids(self) -> np.ndarray:
+        if self._ids is None:
+            from ..grouping import rows_of_runs
+
+            self._ids = rows_of_runs(self.runs, self.rows)
+        return self._ids
 
     def subset(self, mask: np.ndarray) -> "Groups":
         return Groups(self.ids[mask], self.count)
@@ -42,7 +53,7 @@ class Groups:
     def sizes(self) -> np.ndarray:
         if self.runs is not None:
             starts, run_ids = self.runs
-            lengths = np.diff(np.append(starts, len(self.ids)))
+            lengths = np.diff(np.append(starts, self.rows))
             return np.bincount(run_ids, weights=lengths, minlength=self.count).astype(np.int64)
         return np.bincount(self.ids, minlength=self.count)
 

@@ -47,9 +47,10 @@ def aggregate_batch(plan: Aggregate, batch: Batch, ctx, key_set) -> Batch:
         ids, first, runs = group_runs([key_cols[i] for i in key_set])
         count = len(first)
     else:  # a global aggregate: one group, even over no rows
-        ids, first, count = np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.int64), 1
+        first, count = np.zeros(1, dtype=np.int64), 1
         runs = (np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)) if n else None
-    groups = Groups(ids, count, runs)
+        ids = None if n else np.zeros(0, dtype=np.int64)  # one run: row numbers made if needed
+    groups = Groups(ids, count, runs, n)
     out = []
     for i, k in enumerate(plan.keys):
         if i in key_set and n:
@@ -117,7 +118,7 @@ def _two_phase(plan: Aggregate, batches: list, ctx) -> Batch:
     merged = Batch.concat(partials, types)
     if nkeys:
         ids, first, runs = group_runs(merged.columns[:nkeys])
-        groups = Groups(ids, len(first), runs)
+        groups = Groups(ids, len(first), runs, len(merged))
         out = [c.take(first) for c in merged.columns[:nkeys]]
     else:
         groups = Groups(np.zeros(len(merged), dtype=np.int64), 1)
@@ -142,7 +143,7 @@ def _partial(plan: Aggregate, batch: Batch, ctx) -> Batch:
     key_cols = [evaluate_full(k, batch, ctx) for k in plan.keys]
     if key_cols:
         ids, first, runs = group_runs(key_cols)
-        groups = Groups(ids, len(first), runs)
+        groups = Groups(ids, len(first), runs, len(batch))
         out = [c.take(first) for c in key_cols]
     else:
         groups = Groups(np.zeros(len(batch), dtype=np.int64), 1)
