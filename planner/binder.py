@@ -18,7 +18,7 @@ from sqlglot import exp
 from tsql.errors import QueryExecutionError, ValidationError
 from tsql.types import (
     BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL_DAY_TO_SECOND, INTERVAL_YEAR_TO_MONTH, TIME, TIMESTAMP,
-    UNKNOWN, VARCHAR, ArrayType, RowType, TimeSeriesType, Type, common_super_type, is_comparable,
+    UNKNOWN, VARCHAR, ArrayType, MapType, RowType, TimeSeriesType, Type, common_super_type, is_comparable,
     is_orderable, parse_type,
 )
 
@@ -76,10 +76,17 @@ def parse_duration_text(text: str, node=None) -> tuple[int, Type]:
     raise error(f"Invalid duration literal '{text}'", node)
 
 
+# The names tsql gives unnamed columns (VALUES, UNNEST, unaliased expressions); Presto's
+# fields have no name there, so `*` names them by their position in the new select list.
+_ANONYMOUS = re.compile(r"_col\d+")
+
+
 def column_name(node: exp.Expression, i: int) -> str:
     if isinstance(node, exp.Alias):
         return node.alias
     if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+        if node.meta.get("star") and _ANONYMOUS.fullmatch(node.name):
+            return f"_col{i}"  # an unnamed column stays unnamed: named by its new position
         return node.name
     if isinstance(node, exp.Dot):  # a row's field: named after it
         return node.expression.name
@@ -774,13 +781,13 @@ class Binder:
                     out_types.append((None, el))
             elif isinstance(e.type, TimeSeriesType):
                 out_types += [("time", TIMESTAMP), ("value", e.type.element)]
-            elif e.type.__class__.__name__ == "MapType":
-                out_types += [("key", e.type.key), ("value", e.type.value)]
+            elif isinstance(e.type, MapType):  # unnamed, as in Presto
+                out_types += [(None, e.type.key), (None, e.type.value)]
             else:
                 raise error(f"Cannot unnest type: {e.type}", src)
         ordinality = bool(node.args.get("ordinality"))
         if ordinality:
-            out_types.append(("ordinality", BIGINT))
+            out_types.append((None, BIGINT))
         names = [n or f"_col{i}" for i, (n, _) in enumerate(out_types)]
         if col_aliases is not None:
             if len(col_aliases) != len(out_types):
@@ -901,6 +908,11 @@ class Binder:
             base = exp.Column(this=node.args["table"], table=node.args["db"])
             base.meta.update(node.meta)
             return self._field_access(self._bind_column(base, ctx), name, node)
+        star_field = node.meta.get("field")
+        if star_field is not None:
+            for index, f in enumerate(ctx.scope.fields):
+                if f is star_field:
+                    return ColumnRef(index, f.type, f.name)
         scope, depth = ctx.scope, 0
         while scope is not None:
             index = scope.lookup(name, qualifier, node)
@@ -1446,6 +1458,7 @@ def _column_node(f: Field, near) -> exp.Column:
         col.set("table", exp.Identifier(this=f.qualifier, quoted=True))
     col.meta.update(near.meta)
     col.meta["star"] = True
+    col.meta["field"] = f  # `*` means this very column, even where its name is not unique
     return col
 
 

@@ -408,6 +408,8 @@ def arrays_overlap(args, out_type, ctx):
     common = _in_other(la.rows, ca, lb.rows, cb) & (ca >= 0)
     found = np.bincount(la.rows[common], minlength=la.n) > 0
     any_null = (np.bincount(la.rows[ca < 0], minlength=la.n) > 0) | (np.bincount(lb.rows[cb < 0], minlength=lb.n) > 0)
+    # an empty array overlaps nothing, NULL elements or not (Presto returns false first)
+    any_null &= (la.lengths > 0) & (lb.lengths > 0)
     nulls = nulls | (~found & any_null)
     return Vector(BOOLEAN, found & ~nulls, nulls)
 

@@ -16,7 +16,7 @@ from tsql.formatting import (
 )
 from tsql.types import (
     BIGINT, BOOLEAN, DATE, DOUBLE, INTEGER, INTERVAL_DAY_TO_SECOND, INTERVAL_YEAR_TO_MONTH, TIME, TIMESTAMP,
-    UNKNOWN, VARCHAR, ArrayType, RowType, TimeSeriesType, Type,
+    UNKNOWN, VARCHAR, ArrayType, MapType, RowType, TimeSeriesType, Type,
 )
 
 from ..column import Column, DictVector, ListVector, RowVector, Vector, nulls_of
@@ -37,6 +37,14 @@ def cast(col: Column, target: Type, safe: bool = False) -> Column:
 
         child = cast(col.child, element_type(target), safe)
         return ListVector(target, col.offsets, child, col.nulls)
+    if isinstance(target, MapType) and isinstance(source, MapType):  # entries cast key and value
+        entries = col.child
+        keys = cast(entries.fields[0], target.key, safe)
+        if keys.null_mask().any():
+            raise QueryExecutionError("map key cannot be null")
+        fields = [keys, cast(entries.fields[1], target.value, safe)]
+        entry = RowType((("key", target.key), ("value", target.value)))
+        return ListVector(target, col.offsets, RowVector(entry, fields, entries.nulls), col.nulls)
     if isinstance(target, RowType) and isinstance(col, RowVector):
         if len(target.fields) != len(col.fields):
             raise QueryExecutionError(f"Cannot cast {source} to {target}")
@@ -78,6 +86,8 @@ def castable(source: Type, target: Type) -> bool:
         return True
     if isinstance(target, (ArrayType, TimeSeriesType)) and type(source) is type(target):
         return castable(source.element, target.element)
+    if isinstance(target, MapType) and isinstance(source, MapType):
+        return castable(source.key, target.key) and castable(source.value, target.value)
     if isinstance(target, RowType) and isinstance(source, RowType):
         return len(source.fields) == len(target.fields) and all(
             castable(s, t) for (_, s), (_, t) in zip(source.fields, target.fields))

@@ -452,8 +452,10 @@ def subscript(args, out_type, ctx):
     bad = ~nulls & ((i < 1) | (i > lengths))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        if i[k] < 1:
+        if i[k] == 0:
             fail("SQL array indices start at 1")
+        if i[k] < 0:
+            fail(f"Array subscript is negative: {i[k]}")
         fail(f"Array subscript must be less than or equal to array length: {i[k]} > {lengths[k]}")
     pos = arr.offsets[:-1] + np.where(nulls, 1, i) - 1
     pos = np.where(nulls, 0, pos) if len(arr.child) else np.zeros(n, dtype=np.int64)
