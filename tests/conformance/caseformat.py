@@ -156,17 +156,17 @@ def render_columns(column_info: list) -> str:
     return " | ".join(f"{c['Name']} {render_type(c['Type'])}" for c in column_info)
 
 
-def render_datum(d: dict, top: bool = True) -> str:
+def render_datum(d: dict) -> str:
     if d.get("NullValue"):
         return "NULL"
     if "ScalarValue" in d:
         text = d["ScalarValue"]
-        return "(empty)" if text == "" and top else text
+        return "(empty)" if text == "" else text
     if "ArrayValue" in d:
-        return "[" + ", ".join(render_datum(x, False) for x in d["ArrayValue"]) + "]"
+        return "[" + ", ".join(render_datum(x) for x in d["ArrayValue"]) + "]"
     if "RowValue" in d:
-        return "(" + ", ".join(render_datum(x, False) for x in d["RowValue"]["Data"]) + ")"
-    return "[" + ", ".join(f"({p['Time']}, {render_datum(p['Value'], False)})" for p in d["TimeSeriesValue"]) + "]"
+        return "(" + ", ".join(render_datum(x) for x in d["RowValue"]["Data"]) + ")"
+    return "[" + ", ".join(f"({p['Time']}, {render_datum(p['Value'])})" for p in d["TimeSeriesValue"]) + "]"
 
 
 def render_rows(rows: list) -> list[str]:
