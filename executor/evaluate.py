@@ -104,8 +104,14 @@ def _arg_type(arg: Expr) -> Type:
     return arg.type
 
 
-def _subset(batch: Batch, idx: np.ndarray) -> Batch:
-    return batch if len(idx) == len(batch) else batch.take(idx)
+def _subset(batch: Batch, ctx, idx: np.ndarray) -> tuple[Batch, object]:
+    """Rows `idx` of a batch, and a context whose lambda variables (one value per row of
+    the batch, inside a lambda's body) hold those rows' values too."""
+    if len(idx) == len(batch):
+        return batch, ctx
+    if ctx.lambdas:
+        ctx = ctx.with_lambda({k: v.take(idx) for k, v in ctx.lambdas.items() if len(v) == len(batch)})
+    return batch.take(idx), ctx
 
 
 def _case(expr: Case, batch: Batch, ctx) -> Column:
@@ -115,14 +121,14 @@ def _case(expr: Case, batch: Batch, ctx) -> Column:
     for cond, result in expr.whens:
         if len(remaining) == 0:
             break
-        sub = _subset(batch, remaining)
-        hit = predicate_mask(cond, sub, ctx)
+        sub, sub_ctx = _subset(batch, ctx, remaining)
+        hit = predicate_mask(cond, sub, sub_ctx)
         if hit.any():
             rows = remaining[hit]
-            pieces.append((rows, evaluate(result, _subset(sub, np.flatnonzero(hit)), ctx)))
+            pieces.append((rows, evaluate(result, *_subset(sub, sub_ctx, np.flatnonzero(hit)))))
             remaining = remaining[~hit]
     if len(remaining):
-        pieces.append((remaining, evaluate(expr.default, _subset(batch, remaining), ctx)))
+        pieces.append((remaining, evaluate(expr.default, *_subset(batch, ctx, remaining))))
     return scatter(pieces, n, expr.type)
 
 
@@ -133,7 +139,7 @@ def _coalesce(expr: Coalesce, batch: Batch, ctx) -> Column:
     for i, arg in enumerate(expr.args):
         if len(remaining) == 0:
             break
-        col = evaluate(arg, _subset(batch, remaining), ctx)
+        col = evaluate(arg, *_subset(batch, ctx, remaining))
         if len(col) == 1 and len(remaining) != 1:
             col = col.broadcast(len(remaining))
         missing = col.null_mask()
@@ -157,11 +163,11 @@ def _try(expr: Try, batch: Batch, ctx) -> Column:
             return nulls_of(expr.type, max(len(batch), 1))
     pieces = []
     for i in range(len(batch)):  # the failing batch only: find the rows that fail
-        row = batch.take(np.array([i]))
+        row = np.array([i])
         try:
-            pieces.append((np.array([i]), evaluate_full(expr.arg, row, ctx)))
+            pieces.append((row, evaluate_full(expr.arg, *_subset(batch, ctx, row))))
         except QueryExecutionError:
-            pieces.append((np.array([i]), nulls_of(expr.type, 1)))
+            pieces.append((row, nulls_of(expr.type, 1)))
     return scatter(pieces, len(batch), expr.type)
 
 

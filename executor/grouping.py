@@ -119,9 +119,15 @@ def sort_ranks(col: Column, descending: bool, nulls_first: bool) -> list[np.ndar
         values = col.to_pylist() if not isinstance(col, Vector) else col.values
         ranks, _ = pd.factorize(pd.Series(_sortable(values), dtype=object), sort=True)
         key = np.asarray(ranks, dtype=np.int64)
-    if descending:
-        key = -key.astype(np.float64) if key.dtype.kind == "f" else -key.astype(np.int64)
     null_key = nulls if not nulls_first else ~nulls
+    if key.dtype.kind == "f":  # NaN is the largest double (Presto): last ascending, first descending
+        nan = np.isnan(key)
+        key = np.where(nan, 0.0, key)
+        if descending:
+            return [-key, ~nan, null_key]
+        return [key, nan, null_key]
+    if descending:
+        key = -key.astype(np.int64)
     return [key, null_key]
 
 
