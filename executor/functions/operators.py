@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from tsql.types import BOOLEAN
 
 from ..column import Column, DictVector, ListVector, RowVector, Vector, as_vector
+from . import nested_compare
 from .registry import REGISTRY, fail, values_of
 
 NUM = ("integer", "bigint", "double")
@@ -227,17 +228,14 @@ def _comparison(op):
 def _compare_nested(op, a, b):
     n = max(len(a), len(b))
     a, b = a.broadcast(n), b.broadcast(n)
-    left, right = a.to_pylist(), b.to_pylist()
-    out = np.zeros(n, dtype=bool)
-    nulls = np.zeros(n, dtype=bool)
-    pyop = {"$eq": lambda x, y: x == y, "$ne": lambda x, y: x != y, "$lt": lambda x, y: x < y,
-            "$le": lambda x, y: x <= y, "$gt": lambda x, y: x > y, "$ge": lambda x, y: x >= y}[op]
-    for i, (x, y) in enumerate(zip(left, right)):
-        if x is None or y is None:
-            nulls[i] = True
-        else:
-            out[i] = pyop(x, y)
-    return Vector(BOOLEAN, out, nulls)
+    if op in ("$eq", "$ne"):
+        unequal, unknown = nested_compare.equal(a, b)
+        return Vector(BOOLEAN, unequal if op == "$ne" else ~unequal, unknown)
+    cmp, nulls = nested_compare.order(a, b)
+    return Vector(BOOLEAN, _ORDERED[op](cmp, 0), nulls)
+
+
+_ORDERED = {"$lt": np.less, "$le": np.less_equal, "$gt": np.greater, "$ge": np.greater_equal}
 
 
 _elementwise = {}
@@ -252,6 +250,9 @@ for _op, _ufunc in _COMPARE.items():
 def is_distinct_from(args, out_type, ctx):
     a, b = args
     n = max(len(a), len(b))
+    if isinstance(a, (ListVector, RowVector)) or isinstance(b, (ListVector, RowVector)):
+        distinct, _ = nested_compare.equal(a.broadcast(n), b.broadcast(n), null_safe=True)
+        return Vector(BOOLEAN, distinct)
     an, bn = a.broadcast(n).null_mask(), b.broadcast(n).null_mask()
     eq = _comparison("$eq")(args, BOOLEAN, ctx)
     eqv = np.broadcast_to(eq.values, (n,)) & ~eq.null_mask() if len(eq) == n else np.broadcast_to(eq.values, (n,))
