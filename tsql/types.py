@@ -276,6 +276,8 @@ def can_coerce(source: Type, target: Type) -> bool:
         return can_coerce(source.element, target.element)
     if isinstance(source, TimeSeriesType) and isinstance(target, TimeSeriesType):
         return can_coerce(source.element, target.element)
+    if isinstance(source, MapType) and isinstance(target, MapType):
+        return can_coerce(source.key, target.key) and can_coerce(source.value, target.value)
     if isinstance(source, RowType) and isinstance(target, RowType):
         return len(source.fields) == len(target.fields) and all(
             can_coerce(s[1], t[1]) for s, t in zip(source.fields, target.fields)
@@ -301,6 +303,9 @@ def common_super_type(a: Type, b: Type) -> Type | None:
     if isinstance(a, TimeSeriesType) and isinstance(b, TimeSeriesType):
         e = common_super_type(a.element, b.element)
         return TimeSeriesType(e) if e is not None else None
+    if isinstance(a, MapType) and isinstance(b, MapType):
+        k, v = common_super_type(a.key, b.key), common_super_type(a.value, b.value)
+        return MapType(k, v) if k is not None and v is not None else None
     if isinstance(a, RowType) and isinstance(b, RowType) and len(a.fields) == len(b.fields):
         fields = []
         for (na, ta), (_, tb) in zip(a.fields, b.fields):

@@ -69,6 +69,8 @@ def map_(args, out_type, ctx):
 def map_from_entries(args, out_type, ctx):
     lists = Lists(args[0])
     entries = lists.elements()
+    if np.any(entries.null_mask()):
+        fail("map entry cannot be null")
     keys, values = entries.fields
     _check_keys(lists.rows, keys)
     return _make_map(out_type, lists.lengths, keys, values, lists.nulls)
