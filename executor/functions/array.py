@@ -11,6 +11,7 @@ evaluated once over all elements of all rows. `reduce` steps through element pos
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from tsql.arrays import factorize_rows, ranges_to_index
 from tsql.planner.expressions import ColumnRef, Lambda, LambdaVar, OuterRef, Subquery
@@ -76,6 +77,25 @@ def make_list(type_, lengths: np.ndarray, child: Column, nulls=None) -> ListVect
     if int(offsets[-1]) > MAX_ELEMENTS:
         fail(f"Result of the function would have more than {MAX_ELEMENTS} elements")
     return ListVector(type_, offsets, child, nulls if nulls is not None and np.any(nulls) else None)
+
+
+def lists_per_string(fn, strings: np.ndarray, nulls: np.ndarray, type_) -> ListVector:
+    """The list column of fn(string) (a list of str or None) for every row, fn called
+    once per distinct string (split, regexp_split, regexp_extract_all); NULL rows: NULL."""
+    live = ~nulls
+    codes = np.full(len(strings), -1, dtype=np.int64)
+    codes[live], uniques = pd.factorize(strings[live])
+    pieces = [fn(u) for u in uniques]  # one call per distinct string
+    sizes = np.array([len(p) for p in pieces], dtype=np.int64)
+    flat = np.empty(int(sizes.sum()), dtype=object)
+    flat[:] = [x for p in pieces for x in p]
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    safe = np.maximum(codes, 0)
+    lengths = np.where(live, sizes[safe], 0) if len(sizes) else np.zeros(len(codes), dtype=np.int64)
+    first = starts[safe] if len(starts) else np.zeros(len(codes), dtype=np.int64)
+    values = flat[ranges_to_index(first, first + lengths)]
+    element_nulls = np.array([v is None for v in values], dtype=bool) if len(values) else None
+    return make_list(type_, lengths, Vector(type_.element, values, element_nulls), nulls)
 
 
 def keep_elements(lists: Lists, keep: np.ndarray, type_) -> ListVector:
@@ -605,5 +625,5 @@ def zip_with(args, out_type, ctx):
     return make_list(out_type, lengths, child, nulls)
 
 
-__all__ = ["Lists", "make_list", "keep_elements", "broadcast", "filter_lists", "reduce_lists", "lambda_rows",
+__all__ = ["Lists", "make_list", "lists_per_string", "keep_elements", "broadcast", "filter_lists", "reduce_lists", "lambda_rows",
            "truth", "MAX_ELEMENTS"]

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from tsql.types import ArrayType, VARCHAR
 
 from ..column import ListVector, Vector, as_vector, from_pylist
+from .array import lists_per_string
 from .javaregex import compile_java, java_replacement
 from .registry import REGISTRY, fail, object_array
 
@@ -131,10 +132,10 @@ def _extract_all(args, group: int | None):
         _check_group(compiled, k)
         return [m.group(k) for m in compiled.finditer(text)]
 
-    if len(patterns) == 1 and (groups is None or len(groups) == 1) and not nulls.any():
-        compiled = compile_java(p[0]) if n else None
-        k = int(g[0]) if n else 0
-        values = _distinct(lambda t: all_matches(t, compiled, k), s).tolist()
+    if len(patterns) == 1 and (groups is None or len(groups) == 1) and not nulls.all():
+        compiled = compile_java(p[0])
+        k = int(g[0])
+        return lists_per_string(lambda t: all_matches(t, compiled, k), s, nulls, STRING_ARRAY)
     else:
         values = [None if nulls[i] else all_matches(s[i], compile_java(p[i]), int(g[i])) for i in range(n)]
     return _list_result(values, nulls)
@@ -229,9 +230,9 @@ def regexp_split(args, out_type, ctx):
     strings, patterns = as_vector(args[0]), as_vector(args[1])
     n = max(len(strings), len(patterns))
     nulls = np.broadcast_to(strings.null_mask(), (n,)) | np.broadcast_to(patterns.null_mask(), (n,))
-    if len(patterns) == 1 and not nulls.any():
+    if len(patterns) == 1 and not nulls.all():
         compiled = compile_java(patterns.values[0])
-        values = _distinct(lambda t: _split(t, compiled), np.broadcast_to(strings.values, (n,))).tolist()
+        return lists_per_string(lambda t: _split(t, compiled), np.broadcast_to(strings.values, (n,)), nulls, STRING_ARRAY)
     else:
         s, p = np.broadcast_to(strings.values, (n,)), np.broadcast_to(patterns.values, (n,))
         values = [None if nulls[i] else _split(s[i], compile_java(p[i])) for i in range(n)]

@@ -6,7 +6,9 @@ never a Python call per row:
 
 - `@REGISTRY.elementwise(sig, ...)`: kernel(*arrays) -> array, for strict functions.
   NULL in, NULL out is handled here; a single dictionary-encoded argument (with the
-  others constant) is evaluated on the dictionary only. A kernel may return
+  others constant) is evaluated on the dictionary only. With `distinct=True` (kernels
+  that loop over strings in Python) a plain varchar argument is factorized first, so
+  the loop runs once per distinct string, never once per row. A kernel may return
   (values, nulls) to add NULLs of its own. With `nulls=True` the kernel also gets
   `nulls=` (the rows that will read NULL, or None), so that a check which raises
   (division by zero, overflow) skips the values that NULL rows happen to hold.
@@ -21,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from tsql.errors import QueryExecutionError
 from tsql.planner.signatures import parse_signature, resolve
@@ -94,9 +97,9 @@ class Registry:
 
         return register
 
-    def elementwise(self, *signatures, aliases=(), nulls=False):
+    def elementwise(self, *signatures, aliases=(), nulls=False, distinct=False):
         def register(fn):
-            kernel = make_elementwise(fn, nulls)
+            kernel = make_elementwise(fn, nulls, distinct)
             self._add("scalar", signatures, kernel)
             for alias in aliases:
                 self._add("scalar", signatures, kernel, names=[alias])
@@ -130,11 +133,13 @@ def values_of(col: Column) -> np.ndarray:
     return col.values
 
 
-def make_elementwise(fn, pass_nulls: bool = False):
+def make_elementwise(fn, pass_nulls: bool = False, distinct: bool = False):
     """Wrap kernel(*arrays) -> array into a Column kernel with NULL propagation."""
     call = (lambda arrays, nulls: _call(fn, arrays, nulls=nulls)) if pass_nulls else (lambda arrays, nulls: _call(fn, arrays))
 
     def kernel(args: list, out_type: Type, ctx) -> Column:
+        if distinct:
+            args = _factorized(args)
         dict_args = [i for i, a in enumerate(args) if isinstance(a, DictVector)]
         if len(dict_args) == 1 and all(len(a) == 1 for i, a in enumerate(args) if i != dict_args[0]):
             d = dict_args[0]
@@ -142,18 +147,7 @@ def make_elementwise(fn, pass_nulls: bool = False):
             others = [a for i, a in enumerate(args) if i != d]
             if all(a.nulls is None for a in others) and len(col) > len(col.dictionary):
                 consts = [values_of(a) for a in others]
-
-                def on_dictionary(dictionary):
-                    arrays = consts[:d] + [dictionary] + consts[d:]
-                    out, extra = call(arrays, None)
-                    if extra is not None and np.any(extra):
-                        raise _NeedsFullPath
-                    return _ensure(out, out_type, len(dictionary))
-
-                try:
-                    return col.map_dictionary(on_dictionary, out_type)
-                except _NeedsFullPath:
-                    pass
+                return _on_dictionary(call, col, consts, d, out_type)
         arrays, nulls = [], None
         for a in args:
             if isinstance(a, (ListVector, RowVector)):
@@ -182,8 +176,49 @@ def make_elementwise(fn, pass_nulls: bool = False):
     return kernel
 
 
-class _NeedsFullPath(Exception):
-    pass
+def _on_dictionary(call, col: DictVector, consts: list, d: int, out_type: Type) -> Column:
+    """The kernel run on a dictionary's distinct values, spread over the rows by code.
+    Values no row uses are left out: a kernel that fails on a value must see only the
+    column's own (a filter may have removed the rows holding the others)."""
+    live = col.codes >= 0
+    used = np.bincount(col.codes[live], minlength=len(col.dictionary)) > 0
+    if not used.all():
+        remap = np.cumsum(used) - 1
+        col = DictVector(np.where(live, remap[np.where(live, col.codes, 0)], -1), col.dictionary[used], col.type)
+    out, extra = call(consts[:d] + [col.dictionary] + consts[d:], None)
+    out = _ensure(out, out_type, len(col.dictionary))
+    if extra is None or not np.any(extra):
+        if out_type == VARCHAR and out.dtype == object:
+            return DictVector(col.codes, out, out_type)
+        extra = None
+    nulls = col.codes < 0
+    if len(out) == 0:
+        return Vector(out_type, np.zeros(len(col.codes), dtype=dtype_of(out_type)), nulls)
+    idx = np.where(nulls, 0, col.codes)
+    if extra is not None:
+        nulls = nulls | np.broadcast_to(extra, out.shape)[idx]
+    values = out[idx]
+    if values.dtype == object:
+        values = np.where(nulls, None, values)
+    return Vector(out_type, values, nulls)
+
+
+def _factorized(args: list) -> list:
+    """The one plain varchar argument of many rows (the others constant) as a dictionary."""
+    long = [i for i, a in enumerate(args) if len(a) > 1]
+    if len(long) != 1:
+        return args
+    i = long[0]
+    a = args[i]
+    if not isinstance(a, Vector) or a.values.dtype != object:
+        return args
+    if a.nulls is None:
+        codes, uniques = pd.factorize(a.values)
+    else:  # the values under NULLs are no strings of the column's
+        live = ~a.nulls
+        codes = np.full(len(a), -1, dtype=np.int64)
+        codes[live], uniques = pd.factorize(a.values[live])
+    return args[:i] + [DictVector(codes, np.asarray(uniques, dtype=object), a.type)] + args[i + 1:]
 
 
 def _call(fn, arrays, **kwargs):

@@ -1,7 +1,8 @@
 """String functions over object arrays of str; pyarrow.compute where it has the kernel.
 
 A dictionary-encoded argument (a dimension) is processed once per distinct value by
-the elementwise wrapper, so these loops run over the dictionary, not the rows.
+the elementwise wrapper; kernels that loop in Python are registered `distinct=True`, so
+a plain varchar column is factorized first: the loops run over distinct strings.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..column import as_vector, from_pylist
+from .array import lists_per_string
 from .registry import REGISTRY, fail, object_array
 
 
@@ -107,7 +109,7 @@ def _substr_constant(s: np.ndarray, start: int, length: int | None) -> np.ndarra
     return out
 
 
-@REGISTRY.elementwise("replace(varchar, varchar) -> varchar", "replace(varchar, varchar, varchar) -> varchar")
+@REGISTRY.elementwise("replace(varchar, varchar) -> varchar", "replace(varchar, varchar, varchar) -> varchar", distinct=True)
 def replace(s, search, replacement=None):
     if replacement is None:
         replacement = np.array([""], dtype=object)
@@ -122,7 +124,7 @@ def _replace(text: str, search: str, replacement: str) -> str:
     return text.replace(search, replacement)
 
 
-@REGISTRY.elementwise("strpos(varchar, varchar) -> bigint")
+@REGISTRY.elementwise("strpos(varchar, varchar) -> bigint", distinct=True)
 def strpos(s, sub):
     n = max(len(s), len(sub))
     s, sub = np.broadcast_to(s, (n,)), np.broadcast_to(sub, (n,))
@@ -150,14 +152,14 @@ def _nth(text: str, sub: str, instance: int, from_end: bool) -> int:
     return pos + 1
 
 
-@REGISTRY.elementwise("strpos(varchar, varchar, bigint) -> bigint")
+@REGISTRY.elementwise("strpos(varchar, varchar, bigint) -> bigint", distinct=True)
 def strpos_instance(s, sub, instance):
     n = max(len(s), len(sub), len(instance))
     s, sub, instance = (np.broadcast_to(a, (n,)) for a in (s, sub, instance))
     return np.array([_nth(a, b, int(k), False) for a, b, k in zip(s, sub, instance)], dtype=np.int64)
 
 
-@REGISTRY.elementwise("strrpos(varchar, varchar) -> bigint", "strrpos(varchar, varchar, bigint) -> bigint")
+@REGISTRY.elementwise("strrpos(varchar, varchar) -> bigint", "strrpos(varchar, varchar, bigint) -> bigint", distinct=True)
 def strrpos(s, sub, instance=None):
     if instance is None:
         instance = np.ones(1, dtype=np.int64)
@@ -178,34 +180,34 @@ def split(args, out_type, ctx):
     limits = cols[2].values if len(cols) > 2 else None
     if limits is not None and np.any(limits[~nulls] <= 0):
         fail("Limit must be positive")
-    values = []
-    for i in range(n):  # one str.split per row
-        if nulls[i]:
-            values.append(None)
-            continue
-        text, delimiter = cols[0].values[i], cols[1].values[i]
-        cut = int(limits[i]) - 1 if limits is not None else -1
+
+    def pieces(text, delimiter, limit):
+        cut = int(limit) - 1 if limit is not None else -1
         if delimiter == "":
-            pieces = list(text) if cut < 0 or cut >= len(text) else list(text[:cut]) + [text[cut:]]
-        else:
-            pieces = text.split(delimiter, cut)
-        values.append(pieces)
+            return list(text) if cut < 0 or cut >= len(text) else list(text[:cut]) + [text[cut:]]
+        return text.split(delimiter, cut)
+
+    if all(len(a) == 1 for a in args[1:]) and not nulls.all():
+        delimiter, limit = cols[1].values[0], (limits[0] if limits is not None else None)
+        return lists_per_string(lambda t: pieces(t, delimiter, limit), cols[0].values, nulls, out_type)
+    values = [None if nulls[i] else pieces(cols[0].values[i], cols[1].values[i], limits[i] if limits is not None else None)
+              for i in range(n)]  # per-row delimiters: rare
     return from_pylist(values, out_type)
 
 
-@REGISTRY.elementwise("starts_with(varchar, varchar) -> boolean")
+@REGISTRY.elementwise("starts_with(varchar, varchar) -> boolean", distinct=True)
 def starts_with(s, prefix):
     n = max(len(s), len(prefix))
     s, prefix = np.broadcast_to(s, (n,)), np.broadcast_to(prefix, (n,))
     return np.array([a.startswith(b) for a, b in zip(s, prefix)], dtype=bool)
 
 
-@REGISTRY.elementwise("lpad(varchar, bigint, varchar) -> varchar")
+@REGISTRY.elementwise("lpad(varchar, bigint, varchar) -> varchar", distinct=True)
 def lpad(s, size, pad):
     return _pad(s, size, pad, left=True)
 
 
-@REGISTRY.elementwise("rpad(varchar, bigint, varchar) -> varchar")
+@REGISTRY.elementwise("rpad(varchar, bigint, varchar) -> varchar", distinct=True)
 def rpad(s, size, pad):
     return _pad(s, size, pad, left=False)
 
@@ -236,14 +238,14 @@ def chr_(code):
     return object_array([chr(int(c)) for c in code])
 
 
-@REGISTRY.elementwise("codepoint(varchar) -> integer")
+@REGISTRY.elementwise("codepoint(varchar) -> integer", distinct=True)
 def codepoint(s):
     if any(len(x) != 1 for x in s):
         fail("Input string must be a single character string")
     return np.array([ord(x) for x in s], dtype=np.int64)
 
 
-@REGISTRY.elementwise("split_part(varchar, varchar, bigint) -> varchar")
+@REGISTRY.elementwise("split_part(varchar, varchar, bigint) -> varchar", distinct=True)
 def split_part(s, delimiter, index):
     n = max(len(s), len(delimiter), len(index))
     s, delimiter, index = (np.broadcast_to(a, (n,)) for a in (s, delimiter, index))
@@ -261,7 +263,7 @@ def split_part(s, delimiter, index):
     return object_array(out), nulls
 
 
-@REGISTRY.elementwise("hamming_distance(varchar, varchar) -> bigint")
+@REGISTRY.elementwise("hamming_distance(varchar, varchar) -> bigint", distinct=True)
 def hamming_distance(a, b):
     n = max(len(a), len(b))
     a, b = np.broadcast_to(a, (n,)), np.broadcast_to(b, (n,))
@@ -273,7 +275,7 @@ def hamming_distance(a, b):
     return np.array(out, dtype=np.int64)
 
 
-@REGISTRY.elementwise("levenshtein_distance(varchar, varchar) -> bigint")
+@REGISTRY.elementwise("levenshtein_distance(varchar, varchar) -> bigint", distinct=True)
 def levenshtein_distance(a, b):
     n = max(len(a), len(b))
     a, b = np.broadcast_to(a, (n,)), np.broadcast_to(b, (n,))
