@@ -47,7 +47,7 @@ ARITHMETIC = {exp.Add: "$add", exp.Sub: "$subtract", exp.Mul: "$multiply", exp.D
 COMPARISON = {exp.EQ: "$eq", exp.NEQ: "$ne", exp.LT: "$lt", exp.LTE: "$le", exp.GT: "$gt", exp.GTE: "$ge"}
 OPERATOR_TEXT = {"$add": "+", "$subtract": "-", "$multiply": "*", "$divide": "/", "$modulus": "%",
                  "$eq": "=", "$ne": "<>", "$lt": "<", "$le": "<=", "$gt": ">", "$ge": ">=",
-                 "$negate": "-", "$concat": "||", "$like": "LIKE"}
+                 "$negate": "-", "$concat": "||", "$like": "LIKE", "$subscript": "[]"}
 RANKING = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile"}
 EXTRACT_FIELDS = {
     "YEAR": "year", "QUARTER": "quarter", "MONTH": "month", "WEEK": "week", "DAY": "day",
