@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tsql.arrays import factorize_rows
+from tsql.arrays import factorize_rows, ranges_to_index
+from tsql.types import MapType
 
 from .column import Column, DictVector, ListVector, RowVector, Vector
 
@@ -24,7 +25,7 @@ def codes(col: Column) -> np.ndarray:
             return np.where(col.codes < 0, -1, out).astype(np.int64)
         return col.codes.astype(np.int64)
     if isinstance(col, (ListVector, RowVector)):
-        keys = [_hashable(v) for v in col.to_pylist()]
+        keys = [_hashable(v) for v in canonical_map(col).to_pylist()]
         out = np.array(pd.factorize(pd.Series(keys, dtype=object))[0], dtype=np.int64)
         return out
     values = col.values
@@ -133,3 +134,17 @@ def sort_ranks(col: Column, descending: bool, nulls_first: bool) -> list[np.ndar
 
 def _sortable(values):
     return [_hashable(v) if v is not None else None for v in values]
+
+
+def canonical_map(col: Column) -> Column:
+    """A map column with each row's entries sorted by key (keys are unique and not NULL),
+    so that equal maps look alike whatever order their entries came in; other columns
+    as they are."""
+    if not isinstance(col, ListVector) or not isinstance(col.type, MapType) or len(col.child) == 0:
+        return col
+    lengths = col.lengths()
+    entries = col.child.take(ranges_to_index(col.offsets[:-1], col.offsets[1:]))
+    rows = np.repeat(np.arange(len(col), dtype=np.int64), lengths)
+    by_key = np.lexsort(sort_ranks(entries.fields[0], False, False) + [rows])
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return ListVector(col.type, offsets, entries.take(by_key), col.nulls)

@@ -15,10 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from tsql.arrays import ranges_to_index
-from tsql.types import MapType
 
 from ..column import Column, DictVector, ListVector, RowVector
-from ..grouping import sort_ranks
+from ..grouping import canonical_map
 from .registry import fail
 
 
@@ -34,7 +33,7 @@ def equal(a: Column, b: Column, null_safe: bool = False) -> tuple[np.ndarray, np
             unknown |= f_unknown
         unknown &= ~unequal
     elif isinstance(a, ListVector):
-        unequal, unknown = _equal_lists(_canonical(a), _canonical(b), an | bn, null_safe)
+        unequal, unknown = _equal_lists(canonical_map(a), canonical_map(b), an | bn, null_safe)
     else:
         va, vb = _values(a), _values(b)
         with np.errstate(invalid="ignore"):
@@ -116,18 +115,6 @@ def _pairs(a: ListVector, b: ListVector, counts: np.ndarray):
 
 def _lengths(col: ListVector, nulls: np.ndarray) -> np.ndarray:
     return np.where(nulls, 0, col.lengths()).astype(np.int64)
-
-
-def _canonical(col: ListVector) -> ListVector:
-    """A map's entries sorted by key within each row (keys are unique and not NULL)."""
-    if not isinstance(col.type, MapType) or len(col.child) == 0:
-        return col
-    lengths = col.lengths()
-    entries = col.child.take(ranges_to_index(col.offsets[:-1], col.offsets[1:]))
-    rows = np.repeat(np.arange(len(col), dtype=np.int64), lengths)
-    by_key = np.lexsort(sort_ranks(entries.fields[0], False, False) + [rows])
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    return ListVector(col.type, offsets, entries.take(by_key), col.nulls)
 
 
 def _values(col: Column) -> np.ndarray:
