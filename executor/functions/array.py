@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tsql.arrays import factorize_rows, ranges_to_index
 from tsql.planner.expressions import ColumnRef, Lambda, LambdaVar, OuterRef, Subquery
@@ -470,29 +472,26 @@ REGISTRY.scalar("array_min(array(T)) -> T")(_array_extreme(False))
 
 @REGISTRY.scalar("array_join(array(T), varchar) -> varchar", "array_join(array(T), varchar, varchar) -> varchar")
 def array_join(args, out_type, ctx):
+    """Elements as CAST to varchar, NULL ones left out or replaced, joined by pyarrow."""
     arr, delimiter, *replacement = broadcast(args)
     lists = Lists(arr)
     text = as_vector(cast(lists.elements(), VARCHAR))
-    values = text.values
-    null_text = as_vector(replacement[0]) if replacement else None
     delims = as_vector(delimiter)
-    nulls = lists.nulls | delims.null_mask() | (null_text.null_mask() if null_text is not None else False)
-    ends = np.cumsum(lists.lengths)
-    element_nulls = text.null_mask()
-    out = np.empty(lists.n, dtype=object)
-    # one str.join per row: the join itself is C, and arrays here are short
-    for i in range(lists.n):
-        if nulls[i]:
-            continue
-        lo, hi = ends[i] - lists.lengths[i], ends[i]
-        parts = values[lo:hi]
-        if element_nulls[lo:hi].any():
-            if null_text is None:
-                parts = parts[~element_nulls[lo:hi]]
-            else:
-                parts = np.where(element_nulls[lo:hi], null_text.values[i], parts)
-        out[i] = delims.values[i].join(parts)
-    return Vector(VARCHAR, out, nulls)
+    nulls = lists.nulls | delims.null_mask()
+    values, element_nulls = text.values, text.null_mask()
+    if replacement:
+        null_text = as_vector(replacement[0])
+        nulls = nulls | null_text.null_mask()
+        values = np.where(element_nulls, null_text.values[lists.rows], values)
+        lengths = lists.lengths
+    else:
+        values = values[~element_nulls]
+        lengths = np.bincount(lists.rows[~element_nulls], minlength=lists.n)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values, pa.string())),
+                            pa.array(np.where(nulls, "", delims.values), pa.string()))
+    out = joined.to_numpy(zero_copy_only=False).astype(object)
+    return Vector(VARCHAR, np.where(nulls, None, out), nulls)
 
 
 # --- lambdas -----------------------------------------------------------------------------------
