@@ -471,5 +471,5 @@ def subscript(args, out_type, ctx):
 @REGISTRY.elementwise("concat(varchar...) -> varchar")
 def concat_strings(*arrays):
     n = max(len(a) for a in arrays)
-    columns = [np.broadcast_to(a, (n,)) for a in arrays]
-    return np.array(["".join(parts) for parts in zip(*columns)], dtype=object)
+    columns = [pa.array(np.broadcast_to(a, (n,)), pa.string()) for a in arrays]
+    return pc.binary_join_element_wise(*columns, "").to_numpy(zero_copy_only=False).astype(object)
