@@ -235,7 +235,8 @@ def chr_(code):
     bad = (code < 0) | (code > 0x10FFFF) | ((code >= 0xD800) & (code <= 0xDFFF))
     if bad.any():
         fail(f"Not a valid Unicode code point: {code[np.flatnonzero(bad)[0]]}")
-    return object_array([chr(int(c)) for c in code])
+    distinct, inverse = np.unique(code, return_inverse=True)
+    return object_array([chr(int(c)) for c in distinct])[inverse.reshape(-1)]
 
 
 @REGISTRY.elementwise("codepoint(varchar) -> integer", distinct=True)
