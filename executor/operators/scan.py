@@ -60,18 +60,20 @@ def run_scan(plan: Scan, ctx):
     )
     if request.time_lo >= request.time_hi:
         return
+    per_series = any(c.kind in ("dimension", "measure_name") for c in plan.columns)
     for part in snapshot.scan(request, ctx.stats):
         cols = []
         n = len(part)
+        of_rows = _series_values(part.sid) if per_series else None
         for c in plan.columns:
             if c.kind == "dimension":
                 if c.name in series.dimensions:
                     codes, dictionary = series.dimensions[c.name]
-                    cols.append(DictVector(codes[part.sid], dictionary))
+                    cols.append(DictVector(of_rows(codes), dictionary))
                 else:
                     cols.append(DictVector(np.full(n, -1, dtype=np.int32), _EMPTY))
             elif c.kind == "measure_name":
-                cols.append(DictVector(series.measure_codes[part.sid], series.measure_names))
+                cols.append(DictVector(of_rows(series.measure_codes), series.measure_names))
             elif c.kind == "time":
                 cols.append(Vector(TIMESTAMP, part.time))
             elif c.name in part.columns:
@@ -80,3 +82,18 @@ def run_scan(plan: Scan, ctx):
             else:
                 cols.append(nulls_of(c.type, n))
         yield Batch(cols, n, part.sid, part.sorted)
+
+
+def _series_values(sid: np.ndarray):
+    """A function from a per-series array to its value on each row. Rows come in runs of
+    one series: repeating one value per run is far cheaper than gathering per row."""
+    n = len(sid)
+    if n < 2:
+        return lambda table: table[sid]
+    starts = np.flatnonzero(sid[1:] != sid[:-1]) + 1
+    if len(starts) * 8 > n:  # short runs: gather
+        return lambda table: table[sid]
+    starts = np.concatenate(([0], starts))
+    run_sids = sid[starts]
+    lengths = np.diff(np.append(starts, n))
+    return lambda table: np.repeat(table[run_sids], lengths)
