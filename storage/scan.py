@@ -170,16 +170,23 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
         nonempty = ends > starts
         sel, starts, ends = sel[nonempty], starts[nonempty], ends[nonempty]
         starts, ends = _extreme_rows(request.series_rows, starts, ends)
-    idx = ranges_to_index(starts, ends)
     row_sid = np.repeat(lay.sids[sel], ends - starts)
     if read.deleted is not None:
+        idx = ranges_to_index(starts, ends)
         live = ~read.deleted[idx]
         idx, row_sid = idx[live], row_sid[live]
-    stats.read(len(idx), f.live_rows - len(idx), row_size)
-    if len(idx) == 0:
+        rows = len(idx)
+
+        def take(v):
+            return v[idx]
+    else:  # whole ranges: slices, or no copy at all when they join up
+        take = RangeGather(starts, ends)
+        rows = take.total
+    stats.read(rows, f.live_rows - rows, row_size)
+    if rows == 0:
         return None
-    columns = {n: (v[idx], m[idx] if m is not None else None) for n, (v, m) in read.columns.items()}
-    return ScanBatch(row_sid, read.time[idx], columns, True)
+    columns = {n: (take(v), take(m) if m is not None else None) for n, (v, m) in read.columns.items()}
+    return ScanBatch(row_sid, take(read.time), columns, True)
 
 
 def _extreme_segments(which: str, lay, sel: np.ndarray) -> np.ndarray:

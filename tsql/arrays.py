@@ -79,9 +79,15 @@ class RangeGather:
     """
 
     def __init__(self, starts: np.ndarray, ends: np.ndarray):
-        self.starts = np.asarray(starts, dtype=np.int64)
-        self.ends = np.asarray(ends, dtype=np.int64)
-        self.total = int((self.ends - self.starts).sum())
+        starts = np.asarray(starts, dtype=np.int64)
+        ends = np.asarray(ends, dtype=np.int64)
+        self.total = int((ends - starts).sum())
+        if len(starts) > 1:  # a range that ends where the next begins joins it
+            joined = ends[:-1] == starts[1:]
+            if joined.any():
+                starts = starts[np.concatenate(([True], ~joined))]
+                ends = ends[np.concatenate((~joined, [True]))]
+        self.starts, self.ends = starts, ends
         self.by_slices = len(self.starts) * 256 <= self.total
         self._index = None
 
