@@ -120,27 +120,85 @@ def scan_table(snapshot, request: ScanRequest, buckets: set | None, stats: ScanS
     names = request.columns if request.columns is not None else tuple(types)
     request = replace(request, columns=tuple(names))
     row_size = row_bytes(types, names)
-    yield from scan_magnetic(snapshot.store, view, request, buckets, types, row_size, stats.magnetic)
-    yield from scan_memory(snapshot.memory, request, row_size, stats.memory)
+    if request.series_rows != "last":
+        yield from scan_magnetic(snapshot.store, view, request, buckets, types, row_size, stats.magnetic)
+        yield from scan_memory(snapshot.memory, request, row_size, stats.memory)
+        return
+    # Latest rows: a series with a row in the memory store has none later in the magnetic
+    # store (its points are older than the boundary), so the memory store is read first
+    # and those series are not looked for on disk.
+    recent = list(scan_memory(snapshot.memory, request, row_size, stats.memory))
+    in_memory = np.unique(np.concatenate([b.sid for b in recent])) if recent else np.empty(0, np.int32)
+    yield from scan_magnetic(snapshot.store, view, request, buckets, types, row_size, stats.magnetic, in_memory)
+    yield from recent
 
 
 # --- magnetic store -----------------------------------------------------------------------
 
-def scan_magnetic(store, view, request: ScanRequest, buckets, types, row_size: int, stats: TierStats):
+def scan_magnetic(store, view, request: ScanRequest, buckets, types, row_size: int, stats: TierStats,
+                  later: np.ndarray | None = None):
+    """`later`: series known to have a row later than any here (only with series_rows "last")."""
     lo, hi = request.time_lo, request.time_hi
+    files = []
     for part in view.partitions:
         if part.tmax < lo or part.tmin >= hi or lo >= hi or (buckets is not None and part.bucket not in buckets):
             stats.prune(part.rows, row_size, partitions=1, files=len(part.files),
                         row_groups=sum(len(f.layout.row_groups) - 1 for f in part.files))
             continue
         stats.partitions_scanned += 1
-        for f in part.files:
-            out = _scan_file(store, f, request, types, row_size, stats)
-            if out is not None:
-                yield out
+        files.extend(part.files)
+    bounds = _ExtremeBounds(files, request, later) if request.series_rows is not None else None
+    for f in files:
+        out = _scan_file(store, f, request, types, row_size, stats, bounds)
+        if out is not None:
+            yield out
 
 
-def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: TierStats) -> ScanBatch | None:
+class _ExtremeBounds:
+    """For series_rows: per series, a time its extreme row in the range is known to reach,
+    so segments (in any file) lying wholly beyond it need not be read. For "last": the
+    greatest first time of a segment that starts in the range, in a file with no deleted
+    rows (that row is live and in the range); `later` series get +inf (their latest row
+    is in the memory store). Mirrored for "first"."""
+
+    def __init__(self, files, request: ScanRequest, later: np.ndarray | None):
+        self.last = request.series_rows == "last"
+        self.lo, self.hi = request.time_lo, request.time_hi
+        sids, times = [], []
+        for f in files:
+            if len(f.deleted):
+                continue
+            lay = f.layout
+            t = lay.tmin if self.last else lay.tmax
+            known = (t >= self.lo) & (t < self.hi)
+            sids.append(lay.sids[known])
+            times.append(t[known])
+        if later is not None and len(later):
+            sids.append(later)
+            times.append(np.full(len(later), INT64_MAX, dtype=np.int64))
+        sid = np.concatenate(sids) if sids else np.empty(0, np.int64)
+        time = np.concatenate(times) if times else np.empty(0, np.int64)
+        order = np.lexsort((time, sid))
+        sid, time = sid[order], time[order]
+        if self.last:  # each series' latest bound
+            best = np.append(sid[1:] != sid[:-1], True) if len(sid) else np.empty(0, bool)
+        else:  # its earliest
+            best = np.insert(sid[1:] != sid[:-1], 0, True) if len(sid) else np.empty(0, bool)
+        self.sids, self.times = sid[best], time[best]
+
+    def keep(self, lay) -> np.ndarray:
+        """Which of a file's segments may hold their series' extreme row."""
+        if len(self.sids) == 0:
+            return np.ones(len(lay.sids), dtype=bool)
+        pos = np.minimum(np.searchsorted(self.sids, lay.sids), len(self.sids) - 1)
+        known = self.sids[pos] == lay.sids
+        if self.last:
+            return ~known | (np.minimum(lay.tmax, self.hi - 1) >= self.times[pos])
+        return ~known | (np.maximum(lay.tmin, self.lo) <= self.times[pos])
+
+
+def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: TierStats,
+               bounds: _ExtremeBounds | None = None) -> ScanBatch | None:
     lo, hi = request.time_lo, request.time_hi
     lay = f.layout  # segments: a series' rows within one row group, with their time range
     hit = (lay.tmax >= lo) & (lay.tmin < hi)
@@ -148,6 +206,8 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
         wanted = request.series
         pos = np.minimum(np.searchsorted(wanted, lay.sids), max(len(wanted) - 1, 0))
         hit &= wanted[pos] == lay.sids if len(wanted) else False
+    if bounds is not None:
+        hit &= bounds.keep(lay)
     sel = np.flatnonzero(hit)
     if request.series_rows is not None and len(f.deleted) == 0 and len(sel):
         sel = _extreme_segments(request.series_rows, lay, sel)

@@ -84,3 +84,51 @@ def test_with_upserts_pending_rows_and_the_magnetic_store(db):
         result = db.query(sql)
         assert result.rows == full_scan_answer(db, sql)
         assert result.status.rows_scanned < 100  # of about 6,500 rows: a few candidates per series
+
+
+@pytest.fixture
+def two_days():
+    """30 h of points up to NOW + 6 h, across a day boundary: two days of magnetic
+    partitions, and the last hour in the memory store."""
+    database = tsql.connect(clock=FixedClock(NOW + 6 * HOUR), maintenance_interval=None,
+                            magnetic=MagneticSettings(row_group_rows=50))
+    database.create_database("tsdb")
+    database.create_table("tsdb", "metrics", memory_retention_hours=40, magnetic_store_writes=True)
+    database.write_frame("tsdb", "metrics", frame(30, NOW + 6 * HOUR))
+    database.update_table("tsdb", "metrics", memory_retention_hours=1)
+    database.maintain()
+    status = database.storage_status("tsdb", "metrics")
+    assert status["MemoryStore"]["Rows"] == 6 * 360 and status["MagneticStore"]["Rows"] == 6 * 29 * 360
+    yield database
+    database.close()
+
+
+def test_latest_rows_of_series_in_the_memory_store_are_not_looked_for_on_disk(two_days):
+    sql = LAST.format(where="")
+    result = two_days.query(sql)
+    assert result.rows == full_scan_answer(two_days, sql)
+    assert (result.status.files_scanned, result.status.row_groups_scanned, result.status.disk_bytes_read) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("sql", [LAST.format(where="WHERE time < '2024-01-01 03:00:00'"),
+                                 FIRST.format(where="")])
+def test_extreme_rows_are_read_from_one_segment_per_series_across_files(two_days, sql):
+    # each series has a segment in both days' files; only the later (earlier) day's
+    # can hold its latest (earliest) row, so one row group per series is read, not two
+    result = two_days.query(sql)
+    assert result.rows == full_scan_answer(two_days, sql)
+    assert result.status.row_groups_scanned <= 6
+    assert result.status.files_pruned > 0
+
+
+def test_a_file_with_replaced_rows_does_not_hide_the_other_files_candidates(two_days):
+    # the latest point of host a's cpu before 03:00 is replaced (a higher version, in the
+    # magnetic store): its file now has a deleted row, and the answer is the new value
+    t = NOW + 3 * HOUR - 10 * 10**9
+    two_days.write_records("tsdb", "metrics", [{
+        "Dimensions": [{"Name": "host", "Value": "a"}], "MeasureName": "cpu", "MeasureValue": "-5.0",
+        "Time": str(t // 10**6), "Version": 2}])
+    sql = LAST.format(where="WHERE time < '2024-01-01 03:00:00'")
+    rows = two_days.query(sql).rows
+    assert rows == full_scan_answer(two_days, sql)
+    assert ("a", "cpu", pd.Timestamp(t, unit="ns"), -5.0) in rows
