@@ -4,7 +4,9 @@
 
 1. WriteRecords throughput: 1 and 16 concurrent boto3 clients sharing out 100-record
    requests of TSBS devops records, against a server with a data directory (WAL fsync'd
-   per request) or, with --memory, in memory. Median of --runs.
+   per request) or, with --memory, in memory; and the same requests as plain JSON POSTs
+   on one connection (the server's own cost: boto3 serializing and signing 100 records
+   takes longer than the server's work). Median of --runs.
 2. Query latency of two TSBS queries on the same data (generated, written to a data
    directory with write_frame, then served): in-process (`db.query` + `to_timestream`,
    the server's work minus HTTP), over raw HTTP (plain JSON POSTs on a keep-alive
@@ -88,6 +90,22 @@ def write_throughput(url: str, batches: list[list], clients: int) -> float:
     return sum(len(b) for b in batches) / (time.perf_counter() - began)
 
 
+def raw_write_throughput(url: str, batches: list[list]) -> float:
+    """Records per second of WriteRecords as plain JSON POSTs on one keep-alive connection
+    (bodies serialized beforehand): the server's part, without the SDK's."""
+    raw = http.client.HTTPConnection(url.split("://")[1], timeout=60)
+    headers = {"X-Amz-Target": "Timestream_20181101.WriteRecords", "Content-Type": "application/x-amz-json-1.0"}
+    bodies = [json.dumps({"DatabaseName": "bench", "TableName": "cpu", "Records": b}) for b in batches]
+    began = time.perf_counter()
+    for body in bodies:
+        raw.request("POST", "/", body, headers)
+        response = raw.getresponse()
+        answer = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"WriteRecords failed: {answer[:200]!r}")
+    return sum(len(b) for b in batches) / (time.perf_counter() - began)
+
+
 def bench_writes(hosts: int, requests: int, runs: int, memory: bool) -> None:
     now = time.time_ns() // 10**9 * 10**9
     hours = max(1.0, requests * 100 / (hosts * 10 * 360))  # enough points for the requests
@@ -96,7 +114,9 @@ def bench_writes(hosts: int, requests: int, runs: int, memory: bool) -> None:
     batches = [records[i:i + 100] for i in range(0, len(records), 100)]
     mode = "in memory" if memory else "data directory, WAL fsync per request"
     print(f"WriteRecords: {len(batches)} requests of 100 records per run ({mode}), median of {runs} runs")
-    for clients in (1, 16):
+    for label, measure in (("boto3,  1 client ", lambda url: write_throughput(url, batches, 1)),
+                           ("boto3, 16 clients", lambda url: write_throughput(url, batches, 16)),
+                           ("raw HTTP, 1 conn.", lambda url: raw_write_throughput(url, batches))):
         rates = []
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as tmp:
@@ -107,10 +127,10 @@ def bench_writes(hosts: int, requests: int, runs: int, memory: bool) -> None:
                     w.create_table(DatabaseName="bench", TableName="cpu", RetentionProperties={
                         "MemoryStoreRetentionPeriodInHours": int(math.ceil(hours)) + 1,
                         "MagneticStoreRetentionPeriodInDays": 1})
-                    rates.append(write_throughput(server.url, batches, clients))
+                    rates.append(measure(server.url))
                 finally:
                     server.stop()
-        print(f"  {clients:2} client{'s' if clients > 1 else ' '}: {statistics.median(rates):9,.0f} records/s "
+        print(f"  {label}: {statistics.median(rates):9,.0f} records/s "
               f"({statistics.median(rates) / 100:6,.0f} requests/s)   runs: "
               + ", ".join(f"{r:,.0f}" for r in rates))
 
