@@ -209,8 +209,6 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
     if bounds is not None:
         hit &= bounds.keep(lay)
     sel = np.flatnonzero(hit)
-    if request.series_rows is not None and len(f.deleted) == 0 and len(sel):
-        sel = _extreme_segments(request.series_rows, lay, sel)
     n_groups = len(lay.row_groups) - 1
     if len(sel) == 0:
         stats.prune(f.live_rows, row_size, files=1, row_groups=n_groups)
@@ -247,18 +245,6 @@ def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: Tier
         return None
     columns = {n: (take(v), take(m) if m is not None else None) for n, (v, m) in read.columns.items()}
     return ScanBatch(row_sid, take(read.time), columns, True)
-
-
-def _extreme_segments(which: str, lay, sel: np.ndarray) -> np.ndarray:
-    """Of the hit segments, the one per series that holds its last (first) row in the
-    range. A series' segments in a file are consecutive in time, so that is the hit
-    segment starting latest (ending earliest): if it has no row in the range, no
-    segment has."""
-    key = lay.tmin[sel] if which == "last" else -lay.tmax[sel]
-    order = np.lexsort((key, lay.sids[sel]))
-    sids = lay.sids[sel][order]
-    last_of_series = np.append(sids[1:] != sids[:-1], True)
-    return np.sort(sel[order[last_of_series]])
 
 
 def _extreme_rows(which: str, starts: np.ndarray, ends: np.ndarray):
