@@ -90,19 +90,29 @@ def write_throughput(url: str, batches: list[list], clients: int) -> float:
     return sum(len(b) for b in batches) / (time.perf_counter() - began)
 
 
+def _raw_connection(url: str) -> http.client.HTTPConnection:
+    """A keep-alive connection for plain JSON POSTs: no SDK serializing, signing, parsing."""
+    return http.client.HTTPConnection(url.split("://")[1], timeout=60)
+
+
+def _raw_post(raw: http.client.HTTPConnection, operation: str, body: str) -> dict:
+    raw.request("POST", "/", body, {"X-Amz-Target": f"Timestream_20181101.{operation}",
+                                    "Content-Type": "application/x-amz-json-1.0"})
+    response = raw.getresponse()
+    answer = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"{operation} failed: {answer[:200]!r}")
+    return json.loads(answer)
+
+
 def raw_write_throughput(url: str, batches: list[list]) -> float:
-    """Records per second of WriteRecords as plain JSON POSTs on one keep-alive connection
-    (bodies serialized beforehand): the server's part, without the SDK's."""
-    raw = http.client.HTTPConnection(url.split("://")[1], timeout=60)
-    headers = {"X-Amz-Target": "Timestream_20181101.WriteRecords", "Content-Type": "application/x-amz-json-1.0"}
+    """Records per second of WriteRecords as plain JSON POSTs on one connection (bodies
+    serialized beforehand): the server's part, without the SDK's."""
+    raw = _raw_connection(url)
     bodies = [json.dumps({"DatabaseName": "bench", "TableName": "cpu", "Records": b}) for b in batches]
     began = time.perf_counter()
     for body in bodies:
-        raw.request("POST", "/", body, headers)
-        response = raw.getresponse()
-        answer = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"WriteRecords failed: {answer[:200]!r}")
+        _raw_post(raw, "WriteRecords", body)
     return sum(len(b) for b in batches) / (time.perf_counter() - began)
 
 
@@ -173,19 +183,17 @@ def bench_queries(hosts: int, hours: float, runs: int) -> None:
             print(f"\nQueries over HTTP vs in-process: {len(frame):,} rows ({hosts} hosts x {hours} h), "
                   f"median of {runs} runs")
             print(f"  {'query':22} {'rows':>6} {'in-process ms':>14} {'raw HTTP ms':>12} {'boto3 ms':>9}")
-            raw = http.client.HTTPConnection(server.url.split("://")[1], timeout=60)
+            raw = _raw_connection(server.url)
             for q in queries:
                 def over_http(sql=q.tsql):
                     pages = client.get_paginator("query").paginate(QueryString=sql)
                     return sum(len(p["Rows"]) for p in pages)
 
-                def over_raw_http(sql=q.tsql):  # the server's part: no SDK serializing, signing, parsing
+                def over_raw_http(sql=q.tsql):  # the server's part
                     rows, token = 0, None
                     while True:
                         body = {"QueryString": sql, **({"NextToken": token} if token else {})}
-                        raw.request("POST", "/", json.dumps(body), {"X-Amz-Target": "Timestream_20181101.Query",
-                                                                    "Content-Type": "application/x-amz-json-1.0"})
-                        page = json.loads(raw.getresponse().read())
+                        page = _raw_post(raw, "Query", json.dumps(body))
                         rows += len(page["Rows"])
                         token = page.get("NextToken")
                         if token is None:

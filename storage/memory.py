@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tsql.arrays import ranges_to_index
+from tsql.arrays import ranges_to_index, sorted_lookup
 
 from .series import GrowableArray
 
@@ -163,12 +163,8 @@ class Chunk:
         """(series ids, row starts, row ends) of the requested series present here."""
         if sids is None:
             return self.sids, self.offsets[:-1], self.offsets[1:]
-        if len(self.sids) == 0:
-            found = np.empty(0, dtype=np.int64)
-        else:
-            pos = np.searchsorted(self.sids, sids)
-            hit = self.sids[np.minimum(pos, len(self.sids) - 1)] == sids
-            found = pos[hit]
+        pos, hit = sorted_lookup(self.sids, sids)
+        found = pos[hit]
         return self.sids[found], self.offsets[found], self.offsets[found + 1]
 
     def find(self, sid: int, t: int) -> int | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tsql.arrays import RangeGather, ranges_to_index
+from tsql.arrays import RangeGather, ranges_to_index, sorted_lookup
 
 from .memory import Chunk, segment_search
 
@@ -178,34 +178,28 @@ class _ExtremeBounds:
             times.append(np.full(len(later), INT64_MAX, dtype=np.int64))
         sid = np.concatenate(sids) if sids else np.empty(0, np.int64)
         time = np.concatenate(times) if times else np.empty(0, np.int64)
-        order = np.lexsort((time, sid))
-        sid, time = sid[order], time[order]
-        if self.last:  # each series' latest bound
-            best = np.append(sid[1:] != sid[:-1], True) if len(sid) else np.empty(0, bool)
-        else:  # its earliest
-            best = np.insert(sid[1:] != sid[:-1], 0, True) if len(sid) else np.empty(0, bool)
-        self.sids, self.times = sid[best], time[best]
+        self.sids, inverse = np.unique(sid, return_inverse=True)
+        # each series' latest (earliest) bound
+        self.times = np.full(len(self.sids), INT64_MIN if self.last else INT64_MAX, dtype=np.int64)
+        (np.maximum if self.last else np.minimum).at(self.times, inverse, time)
 
     def keep(self, lay) -> np.ndarray:
         """Which of a file's segments may hold their series' extreme row."""
         if len(self.sids) == 0:
             return np.ones(len(lay.sids), dtype=bool)
-        pos = np.minimum(np.searchsorted(self.sids, lay.sids), len(self.sids) - 1)
-        known = self.sids[pos] == lay.sids
+        pos, known = sorted_lookup(self.sids, lay.sids)
         if self.last:
             return ~known | (np.minimum(lay.tmax, self.hi - 1) >= self.times[pos])
         return ~known | (np.maximum(lay.tmin, self.lo) <= self.times[pos])
 
 
 def _scan_file(store, f, request: ScanRequest, types, row_size: int, stats: TierStats,
-               bounds: _ExtremeBounds | None = None) -> ScanBatch | None:
+               bounds: _ExtremeBounds | None) -> ScanBatch | None:
     lo, hi = request.time_lo, request.time_hi
     lay = f.layout  # segments: a series' rows within one row group, with their time range
     hit = (lay.tmax >= lo) & (lay.tmin < hi)
     if request.series is not None:
-        wanted = request.series
-        pos = np.minimum(np.searchsorted(wanted, lay.sids), max(len(wanted) - 1, 0))
-        hit &= wanted[pos] == lay.sids if len(wanted) else False
+        hit &= sorted_lookup(request.series, lay.sids)[1]
     if bounds is not None:
         hit &= bounds.keep(lay)
     sel = np.flatnonzero(hit)

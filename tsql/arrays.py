@@ -48,6 +48,15 @@ def _factorize(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
     return codes.astype(np.int64), len(uniques)
 
 
+def sorted_lookup(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each value stands in ascending distinct `keys`, and whether it is there
+    (positions of absent values are clamped into range, so they can index `keys`)."""
+    if len(keys) == 0:
+        return np.zeros(len(values), dtype=np.intp), np.zeros(len(values), dtype=bool)
+    pos = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return pos, keys[pos] == values
+
+
 def ranges_to_index(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Concatenated aranges [starts[i], ends[i]) without a Python loop."""
     starts = np.asarray(starts, dtype=np.int64)
